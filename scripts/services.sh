@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# services.sh — two independent loopback "clusters" (old, new), each = ZooKeeper + RabbitMQ + Cassandra.
+# Usage:
+#   services.sh install                      # idempotent: apt packages (+ Cassandra jars via Maven when WITH_CASSANDRA=1)
+#   services.sh start  old|new|all [zk|rabbitmq|cassandra]
+#   services.sh wait   old|new|all [zk|rabbitmq|cassandra]   # exits non-zero on timeout or early death
+#   services.sh stop   old|new|all [zk|rabbitmq|cassandra]   # graceful (SIGTERM / rabbitmqctl stop)
+#   services.sh kill   old|new      zk|rabbitmq|cassandra     # SIGKILL, for fault injection
+#   services.sh status [old|new|all]
+#   services.sh logs   old|new      zk|rabbitmq|cassandra     # prints the log file path
+set -euo pipefail
+
+ROOT=${SERVICES_DIR:-$PWD/.services}            # all state, data and logs live here
+JAVA17=${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}   # NOT the Temurin 25 JDK
+WITH_CASSANDRA=${WITH_CASSANDRA:-1}
+CASSANDRA_VERSION=${CASSANDRA_VERSION:-5.0.8}
+CASS_LIB=$ROOT/cassandra-lib/$CASSANDRA_VERSION
+RMQ_SBIN=/usr/lib/rabbitmq/bin                  # unversioned symlinks; NOT /usr/sbin (that wrapper su's to user rabbitmq)
+T_ZK=${T_ZK:-30} T_RMQ=${T_RMQ:-90} T_CASS=${T_CASS:-240}
+
+# ---- port / address plan (nothing on 5672/25672/15672, 2181 is ours) ----
+val() { case "$1:$2" in
+  old:ip) echo 127.0.0.1;;   new:ip) echo 127.0.0.2;;     # Cassandra listen/rpc address
+  old:zk) echo 2181;;        new:zk) echo 2182;;
+  old:amqp) echo 5673;;      new:amqp) echo 5674;;        # Erlang dist port = amqp+20000
+  old:cql) echo 9042;;       new:cql) echo 9043;;
+  old:storage) echo 7000;;   new:storage) echo 7100;;
+  old:jmx) echo 7199;;       new:jmx) echo 7299;;
+  *) echo "bad key $1:$2" >&2; return 1;; esac; }
+
+components() { if [ "$WITH_CASSANDRA" = 1 ]; then echo "zk rabbitmq cassandra"; else echo "zk rabbitmq"; fi; }
+clusters() { if [ "$1" = all ]; then echo "old new"; else echo "$1"; fi; }
+alive() { local p=${1:-}; [ -n "$p" ] && [ -e "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; }
+pidof_c() { local f; case $2 in rabbitmq) f=$ROOT/$1/rabbitmq/beam.pid;; *) f=$ROOT/$1/$2/pid;; esac; cat "$f" 2>/dev/null || true; }
+port_busy() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }   # something already listens there
+port_owner() { ss -ltnpH "sport = :$2" 2>/dev/null | grep -F "$1:$2" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+need_free() { local ip=$1; shift; for p in "$@"; do port_busy "$ip" "$p" && { echo "port $ip:$p already in use (pid $(port_owner "$ip" "$p")); refusing to start" >&2; return 1; }; done; return 0; }
+wait_exit() { local p=$1 t=${2:-60}; for _ in $(seq $((t*10))); do alive "$p" || return 0; sleep 0.1; done; return 1; }
+
+# ---------------------------------------------------------------- install
+install() {
+  local pkgs=""
+  dpkg -s zookeeper >/dev/null 2>&1 || pkgs="$pkgs zookeeper"
+  dpkg -s rabbitmq-server >/dev/null 2>&1 || pkgs="$pkgs rabbitmq-server"
+  if [ -n "$pkgs" ]; then
+    local added_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then        # keep apt from starting the default broker on 5672
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; added_policy=1
+    fi
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs
+    [ $added_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
+  fi
+  if [ "$WITH_CASSANDRA" = 1 ] && ! ls "$CASS_LIB"/cassandra-all-*.jar >/dev/null 2>&1; then
+    mkdir -p "$CASS_LIB" "$ROOT/cassandra-pom"
+    cat > "$ROOT/cassandra-pom/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.test</groupId><artifactId>cassandra-runtime</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.cassandra</groupId><artifactId>cassandra-all</artifactId>
+      <version>$CASSANDRA_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+    mvn -q -B -f "$ROOT/cassandra-pom/pom.xml" \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$CASS_LIB"
+  fi
+}
+
+# ---------------------------------------------------------------- ZooKeeper (Debian package, run by hand)
+zk_start() { local c=$1 d=$ROOT/$1/zk port; port=$(val "$c" zk)
+  alive "$(pidof_c "$c" zk)" && { echo "zk $c already running"; return 0; }
+  need_free 127.0.0.1 "$port" || return 1
+  mkdir -p "$d/data" "$d/log" "$d/conf"
+  cat > "$d/conf/zoo.cfg" <<EOF
+tickTime=2000
+dataDir=$d/data
+clientPort=$port
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+admin.enableServer=false
+4lw.commands.whitelist=ruok,srvr,stat,mntr,conf,isro
+EOF
+  cat > "$d/conf/log4j.properties" <<'EOF'
+log4j.rootLogger=INFO, FILE
+log4j.appender.FILE=org.apache.log4j.FileAppender
+log4j.appender.FILE.File=${zookeeper.log.dir}/zookeeper.log
+log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
+log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n
+EOF
+  nohup "$JAVA17" -Xms64m -Xmx768m -XX:+UseSerialGC -Djava.net.preferIPv4Stack=true \
+    -Dzookeeper.log.dir="$d/log" -Dlog4j.configuration="file:$d/conf/log4j.properties" \
+    -cp /usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar \
+    org.apache.zookeeper.server.ZooKeeperServerMain "$d/conf/zoo.cfg" \
+    > "$d/log/stdout.log" 2>&1 < /dev/null &
+  echo $! > "$d/pid"; }
+zk_ready() { [ "$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$(val "$1" zk) && printf ruok >&3 && head -c 4 <&3" 2>/dev/null)" = imok ]; }
+zk_stop() { local p; p=$(pidof_c "$1" zk); alive "$p" && kill -TERM "$p" && wait_exit "$p" 30 || true; }
+zk_log() { echo "$ROOT/$1/zk/log/zookeeper.log"; }
+
+# ---------------------------------------------------------------- RabbitMQ (Debian package, one Erlang node per cluster)
+rmq_env() { local c=$1 d=$ROOT/$1/rabbitmq port; port=$(val "$c" amqp)
+  export HOME=$ROOT/rabbitmq-home                    # Erlang cookie lives here; same HOME for server and CLI
+  export RABBITMQ_NODENAME=$c@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$port \
+    RABBITMQ_DIST_PORT=$((port + 20000)) RABBITMQ_MNESIA_BASE=$d/mnesia RABBITMQ_LOG_BASE=$d/log \
+    RABBITMQ_PID_FILE=$d/beam.pid RABBITMQ_CONFIG_FILE=$d/rabbitmq.conf \
+    RABBITMQ_ADVANCED_CONFIG_FILE=$d/advanced.config RABBITMQ_ENABLED_PLUGINS_FILE=$d/enabled_plugins \
+    RABBITMQ_CONF_ENV_FILE=$d/rabbitmq-env.conf RABBITMQ_PLUGINS_EXPAND_DIR=$d/plugins-expand \
+    ERL_EPMD_ADDRESS=127.0.0.1 ERL_CRASH_DUMP=$d/log/erl_crash.dump \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+    RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"; }
+rmq_start() { local c=$1 d=$ROOT/$1/rabbitmq
+  alive "$(pidof_c "$c" rabbitmq)" && { echo "rabbitmq $c already running"; return 0; }
+  need_free 127.0.0.1 "$(val "$c" amqp)" "$(( $(val "$c" amqp) + 20000 ))" || return 1
+  ( rmq_env "$c"; mkdir -p "$d/log" "$d/mnesia" "$HOME"
+    [ -f "$HOME/.erlang.cookie" ] || { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$HOME/.erlang.cookie"; chmod 400 "$HOME/.erlang.cookie"; }
+    cat > "$d/rabbitmq.conf" <<EOF
+listeners.tcp.1 = 127.0.0.1:$(val "$c" amqp)
+loopback_users = none
+vm_memory_high_watermark.absolute = 512MiB
+disk_free_limit.absolute = 50MB
+log.file.level = info
+log.console = false
+EOF
+    echo "[]." > "$d/advanced.config"; echo "[]." > "$d/enabled_plugins"; : > "$d/rabbitmq-env.conf"
+    rm -f "$RABBITMQ_PID_FILE"
+    # epmd (port 4369) is shared by every Erlang node on the host; remember whether we are the ones starting it
+    port_busy 127.0.0.1 4369 || echo pending > "$ROOT/epmd.ours"
+    # foreground mode under setsid: the wrapper shell stays the beam's parent, so an early boot
+    # failure is visible (wrapper exits, message in startup.out) instead of a silent -detached death
+    setsid nohup "$RMQ_SBIN/rabbitmq-server" > "$d/log/startup.out" 2>&1 < /dev/null &
+    echo $! > "$d/wrapper.pid" ); }
+rmq_ready() { local r; r=$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$(val "$1" amqp) && printf 'AMQP\x00\x00\x09\x01' >&3 && head -c 3 <&3 | od -An -tx1" 2>/dev/null | tr -d ' ')
+  [ "$r" = 010000 ]; }                          # AMQP connection.start frame header = broker accepting clients
+rmq_stop() { local c=$1 p; p=$(pidof_c "$c" rabbitmq); alive "$p" || return 0
+  ( rmq_env "$c"; "$RMQ_SBIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 ) || kill -TERM "$(cat "$ROOT/$c/rabbitmq/wrapper.pid")"
+  wait_exit "$p" 60 || true; }
+epmd_cleanup() {   # stop epmd only if our first node started it and no node is registered any more
+  [ -f "$ROOT/epmd.ours" ] || return 0
+  epmd -names 2>/dev/null | grep -q '^name ' && return 0        # some node (ours or not) still registered
+  local p; p=$(port_owner 127.0.0.1 4369); [ -n "$p" ] && kill -TERM "$p"
+  rm -f "$ROOT/epmd.ours"; }
+rmq_log() { echo "$ROOT/$1/rabbitmq/log/$1@localhost.log"; }
+rmqctl() { local c=$1; shift; ( rmq_env "$c"; "$RMQ_SBIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@" ); }
+
+# ---------------------------------------------------------------- Cassandra 5.0 (Maven jars, run CassandraDaemon directly)
+cass_start() { local c=$1 d=$ROOT/$1/cassandra ip; ip=$(val "$c" ip)
+  alive "$(pidof_c "$c" cassandra)" && { echo "cassandra $c already running"; return 0; }
+  ls "$CASS_LIB"/cassandra-all-*.jar >/dev/null 2>&1 || { echo "no Cassandra jars in $CASS_LIB (run install)" >&2; return 1; }
+  need_free "$ip" "$(val "$c" cql)" "$(val "$c" storage)" || return 1
+  need_free 127.0.0.1 "$(val "$c" jmx)" || return 1
+  mkdir -p "$d/conf" "$d/logs" "$d/tmp" "$d/triggers"
+  cat > "$d/conf/cassandra.yaml" <<EOF
+cluster_name: toolkit_$c
+num_tokens: 1
+initial_token: '0'
+partitioner: org.apache.cassandra.dht.Murmur3Partitioner
+endpoint_snitch: SimpleSnitch
+listen_address: $ip
+rpc_address: $ip
+storage_port: $(val "$c" storage)
+native_transport_port: $(val "$c" cql)
+start_native_transport: true
+seed_provider:
+  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+    parameters:
+      - seeds: "$ip:$(val "$c" storage)"
+auto_bootstrap: false
+data_file_directories:
+  - $d/data
+commitlog_directory: $d/commitlog
+saved_caches_directory: $d/saved_caches
+hints_directory: $d/hints
+cdc_raw_directory: $d/cdc_raw
+cdc_enabled: false
+authenticator: AllowAllAuthenticator
+authorizer: AllowAllAuthorizer
+commitlog_sync: periodic
+commitlog_sync_period: 10000ms
+commitlog_segment_size: 8MiB
+commitlog_total_space: 256MiB
+commitlog_disk_access_mode: legacy
+disk_access_mode: mmap_index_only
+memtable_allocation_type: heap_buffers
+memtable_heap_space: 64MiB
+key_cache_size: 8MiB
+counter_cache_size: 0MiB
+row_cache_size: 0MiB
+prepared_statements_cache_size: 4MiB
+file_cache_size: 32MiB
+networking_cache_size: 16MiB
+index_summary_capacity: 4MiB
+concurrent_reads: 4
+concurrent_writes: 4
+concurrent_counter_writes: 4
+concurrent_compactors: 1
+native_transport_max_threads: 16
+compaction_throughput: 0MiB/s
+auto_snapshot: false
+incremental_backups: false
+hinted_handoff_enabled: false
+storage_compatibility_mode: NONE
+EOF
+  cat > "$d/conf/logback.xml" <<'EOF'
+<configuration>
+  <appender name="FILE" class="ch.qos.logback.core.FileAppender">
+    <file>${cassandra.logdir}/system.log</file>
+    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>
+  </appender>
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+    <filter class="ch.qos.logback.classic.filter.ThresholdFilter"><level>WARN</level></filter>
+    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="FILE"/><appender-ref ref="STDOUT"/></root>
+</configuration>
+EOF
+  cat > "$d/conf/jvm.options" <<EOF
+-Xms512m
+-Xmx1g
+-Xss384k
+-XX:+UseG1GC
+-XX:+ParallelRefProcEnabled
+-XX:MaxTenuringThreshold=1
+-XX:MaxGCPauseMillis=300
+-XX:+UseThreadPriorities
+-XX:+HeapDumpOnOutOfMemoryError
+-XX:HeapDumpPath=$d/logs
+-XX:+ExitOnOutOfMemoryError
+-XX:+PerfDisableSharedMem
+-ea
+-da:net.openhft...
+-Djava.net.preferIPv4Stack=true
+-Djava.io.tmpdir=$d/tmp
+-Djdk.attach.allowAttachSelf=true
+-Dchronicle.analytics.disable=true
+-Dio.netty.tryReflectionSetAccessible=true
+-Dio.netty.allocator.useCacheForAllThreads=true
+-Dio.netty.allocator.maxOrder=11
+--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED
+--add-exports=java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED
+--add-exports=java.management/com.sun.jmx.remote.security=ALL-UNNAMED
+--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
+--add-exports=java.rmi/sun.rmi.server=ALL-UNNAMED
+--add-exports=java.sql/java.sql=ALL-UNNAMED
+--add-exports=java.base/java.lang.ref=ALL-UNNAMED
+--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED
+--add-exports=jdk.attach/sun.tools.attach=ALL-UNNAMED
+--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
+--add-opens=java.base/java.lang.module=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.loader=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.reflect=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.math=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.module=ALL-UNNAMED
+--add-opens=java.base/jdk.internal.util.jar=ALL-UNNAMED
+--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED
+--add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+--add-opens=java.base/java.io=ALL-UNNAMED
+--add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+--add-opens=java.base/java.lang=ALL-UNNAMED
+--add-opens=java.base/java.util=ALL-UNNAMED
+--add-opens=java.base/java.nio=ALL-UNNAMED
+--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED
+-Dcassandra-foreground=yes
+-Dcassandra.config=file://$d/conf/cassandra.yaml
+-Dcassandra.storagedir=$d
+-Dcassandra.logdir=$d/logs
+-Dcassandra.triggers_dir=$d/triggers
+-Dlogback.configurationFile=$d/conf/logback.xml
+-Dcassandra.jmx.local.port=$(val "$c" jmx)
+-Dcom.sun.management.jmxremote.authenticate=false
+-Dcassandra.skip_wait_for_gossip_to_settle=0
+-Dcassandra.ring_delay_ms=1000
+-Dcassandra.superuser_setup_delay_ms=0
+EOF
+  local jamm; jamm=$(ls "$CASS_LIB"/jamm-*.jar | head -1)
+  nohup "$JAVA17" @"$d/conf/jvm.options" -javaagent:"$jamm" -cp "$d/conf:$CASS_LIB/*" \
+    org.apache.cassandra.service.CassandraDaemon > "$d/logs/stdout.log" 2>&1 < /dev/null &
+  echo $! > "$d/pid"; }
+cass_ready() {   # CQL native protocol v4 OPTIONS -> expect SUPPORTED (0x84 .. opcode 0x06)
+  local r; r=$(timeout 3 bash -c "exec 3<>/dev/tcp/$(val "$1" ip)/$(val "$1" cql) && printf '\x04\x00\x00\x00\x05\x00\x00\x00\x00' >&3 && head -c 5 <&3 | od -An -tx1" 2>/dev/null | tr -d ' ')
+  [ "${r:0:2}" = 84 ] && [ "${r:8:2}" = 06 ]; }
+cass_stop() { local p; p=$(pidof_c "$1" cassandra); alive "$p" && kill -TERM "$p" && wait_exit "$p" 90 || true; }
+cass_log() { echo "$ROOT/$1/cassandra/logs/system.log"; }
+
+# ---------------------------------------------------------------- dispatch helpers
+fn() { case $1 in zk) echo zk;; rabbitmq) echo rmq;; cassandra) echo cass;; *) echo "unknown component $1" >&2; exit 2;; esac; }
+do_wait() { local c=$1 comp=$2 t p0 f
+  f=$(fn "$comp"); case $comp in zk) t=$T_ZK;; rabbitmq) t=$T_RMQ;; cassandra) t=$T_CASS;; esac
+  local start=$SECONDS
+  while ! "${f}_ready" "$c"; do
+    case $comp in rabbitmq) p0=$(cat "$ROOT/$c/rabbitmq/wrapper.pid" 2>/dev/null || true);; *) p0=$(pidof_c "$c" "$comp");; esac
+    alive "$p0" || { echo "$comp $c died during start; see $("${f}_log" "$c") and its stdout/startup file" >&2; return 1; }
+    (( SECONDS - start >= t )) && { echo "$comp $c not ready after ${t}s" >&2; return 1; }
+    sleep 0.2
+  done
+  local want have ip=127.0.0.1 port
+  case $comp in zk) port=$(val "$c" zk);; rabbitmq) port=$(val "$c" amqp);; cassandra) ip=$(val "$c" ip); port=$(val "$c" cql);; esac
+  want=$(pidof_c "$c" "$comp"); have=$(port_owner "$ip" "$port")
+  [ -z "$have" ] || [ "$have" = "$want" ] || { echo "$comp $c: port $port is served by pid $have, not ours ($want)" >&2; return 1; }
+  echo "$comp $c ready after $((SECONDS - start))s"; }
+
+cmd=${1:-status}; cl=${2:-all}; only=${3:-}
+case $cmd in
+  install) install ;;
+  start)  for c in $(clusters "$cl"); do for comp in ${only:-$(components)}; do "$(fn "$comp")_start" "$c"; done; done ;;
+  wait)   for c in $(clusters "$cl"); do for comp in ${only:-$(components)}; do do_wait "$c" "$comp"; done; done ;;
+  stop)   for c in $(clusters "$cl"); do for comp in ${only:-$(components)}; do "$(fn "$comp")_stop" "$c"; done; done
+          epmd_cleanup ;;
+  kill)   p=$(pidof_c "$cl" "$only"); alive "$p" && kill -KILL "$p" && wait_exit "$p" 10; echo "killed $only $cl ($p)" ;;
+  status) for c in $(clusters "$cl"); do for comp in $(components); do
+            p=$(pidof_c "$c" "$comp"); s=down; alive "$p" && s=running; "$(fn "$comp")_ready" "$c" && s=ready
+            printf '%-4s %-10s pid=%-8s %s\n' "$c" "$comp" "${p:--}" "$s"; done; done ;;
+  logs)   "$(fn "$only")_log" "$cl" ;;
+  rabbitmqctl) shift 2; rmqctl "$cl" "$@" ;;
+  *) echo "usage: $0 install|start|wait|stop|kill|status|logs|rabbitmqctl ..." >&2; exit 2 ;;
+esac

@@ -1,0 +1,52 @@
+"""The `tfdata` command: thin click wrappers over the library functions."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .errors import EXIT_ERROR, NotImplementedYet, TfdataError
+
+
+class TfdataGroup(click.Group):
+    """Turns library errors into one-line messages and the documented exit codes."""
+
+    def invoke(self, ctx: click.Context):  # noqa: D401
+        try:
+            return super().invoke(ctx)
+        except TfdataError as exc:
+            click.echo(f"tfdata: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=TfdataGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tfdata")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="tfdata.toml with cluster profiles (default: ./tfdata.toml or $TFDATA_CONFIG).")
+@click.option("--issu-conf", "issu_conf", type=click.Path(dir_okay=False), default=None,
+              help="Read profiles 'old' and 'new' from an existing contrail-issu.conf.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, issu_conf: str | None) -> None:
+    """Snapshot, diff, audit and migrate the Tungsten Fabric configuration store."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+    ctx.obj["issu_conf"] = issu_conf
+
+
+def _register() -> None:
+    from .commands import register_all
+
+    register_all(cli)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        cli(obj={})
+    except TfdataError as exc:  # raised outside a command invocation
+        click.echo(f"tfdata: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
