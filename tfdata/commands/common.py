@@ -1,0 +1,32 @@
+"""Helpers shared by the click wrappers (never business logic)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import click
+
+from ..stores.open import open_source
+
+
+@contextmanager
+def opened(ctx: click.Context, spec: str, with_zookeeper: bool = True) -> Iterator[object]:
+    obj = ctx.find_root().obj or {}
+    source = open_source(spec, obj.get("config_path"), obj.get("issu_conf"), with_zookeeper=with_zookeeper)
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+@contextmanager
+def opened_cluster(ctx: click.Context, profile: str) -> Iterator[object]:
+    from ..stores.open import open_cluster
+
+    obj = ctx.find_root().obj or {}
+    store = open_cluster(profile, obj.get("config_path"), obj.get("issu_conf"))
+    try:
+        yield store
+    finally:
+        store.close()

@@ -1,0 +1,41 @@
+"""tfdata export SOURCE -o FILE.json"""
+
+from __future__ import annotations
+
+import click
+
+from ..ops.export import export
+from ..output import FORMAT_OPTION, Progress, emit_json
+from .common import opened
+
+
+@click.command("export")
+@click.argument("source")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Dump to write (db_json_exim format; .gz compresses).")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("--dry-run", is_flag=True, help="Check the source and the output path; write nothing.")
+@FORMAT_OPTION
+@click.pass_context
+def command(ctx: click.Context, source: str, output: str, force: bool, dry_run: bool, output_format: str) -> None:
+    """Write SOURCE (profile, dump or snapshot) as a db_json_exim dump."""
+    from pathlib import Path
+
+    from ..errors import TargetNotEmpty
+
+    if Path(output).exists() and not force:
+        raise TargetNotEmpty(f"{output}: file exists (use --force to overwrite)")
+    with opened(ctx, source) as src:
+        if dry_run:
+            tables = src.tables()
+            result = {"dry_run": True, "source": source, "output": output, "tables": [str(t) for t in tables]}
+            emit_json(result) if output_format == "json" else click.echo(
+                f"would export {len(tables)} tables from {source} to {output}")
+            return
+        with Progress(output_format == "text") as progress:
+            task = progress.task(f"export {source}")
+            result = export(src, output, force=force, on_cell=task.advance)
+    if output_format == "json":
+        emit_json(result.__dict__)
+    else:
+        click.echo(f"exported {result.cells} cells in {result.tables} tables and {result.znodes} znodes to {result.path}")

@@ -1,0 +1,275 @@
+"""Cluster profiles: where a cluster's Cassandra, ZooKeeper and RabbitMQ are and how to log in.
+
+Sources, first match wins: ``--issu-conf`` (an existing contrail-issu.conf: profiles ``old`` and
+``new``), ``--config``, ``$TFDATA_CONFIG``, ``./tfdata.toml``; without any of them the profiles
+``old`` and ``new`` point at the local services that scripts/services.sh runs.
+
+Secrets never come from argv: a profile names an environment variable (``password_env``) or holds
+the password in a file that only its owner can read.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+CQL_DEFAULT_PORT = 9042
+THRIFT_PORTS = (9160, 9161)
+
+
+@dataclass
+class Tls:
+    enabled: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    verify: bool = True
+
+
+@dataclass
+class CassandraConfig:
+    hosts: list[str] = field(default_factory=lambda: ["127.0.0.1"])
+    port: int = CQL_DEFAULT_PORT
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    consistency: str | None = None  # None: QUORUM on multi-node clusters, ONE on a single node
+    tls: Tls = field(default_factory=Tls)
+    connect_timeout: float = 10.0
+
+    def redacted(self) -> dict[str, Any]:
+        return {"hosts": self.hosts, "port": self.port, "user": self.user,
+                "password": "***" if self.password else None, "tls": self.tls.enabled}
+
+
+@dataclass
+class ZookeeperConfig:
+    hosts: str = "127.0.0.1:2181"
+    auth_scheme: str | None = None  # "digest"
+    auth_credential: str | None = field(default=None, repr=False)  # "user:password"
+    tls: Tls = field(default_factory=Tls)
+    timeout: float = 10.0
+
+    def redacted(self) -> dict[str, Any]:
+        return {"hosts": self.hosts, "auth": self.auth_scheme, "tls": self.tls.enabled}
+
+
+@dataclass
+class RabbitConfig:
+    hosts: list[str] = field(default_factory=lambda: ["127.0.0.1"])
+    port: int = 5672
+    vhost: str = "/"
+    user: str = "guest"
+    password: str | None = field(default="guest", repr=False)
+    tls: Tls = field(default_factory=Tls)
+    exchange: str = "vnc_config.object-update"
+
+    def redacted(self) -> dict[str, Any]:
+        return {"hosts": self.hosts, "port": self.port, "vhost": self.vhost, "user": self.user,
+                "password": "***" if self.password else None, "tls": self.tls.enabled}
+
+
+@dataclass
+class Profile:
+    name: str
+    cassandra: CassandraConfig
+    zookeeper: ZookeeperConfig
+    rabbitmq: RabbitConfig
+    prefix: str | None = None  # TF cluster_id / ISSU db prefix
+
+    def redacted(self) -> dict[str, Any]:
+        return {"name": self.name, "prefix": self.prefix, "cassandra": self.cassandra.redacted(),
+                "zookeeper": self.zookeeper.redacted(), "rabbitmq": self.rabbitmq.redacted()}
+
+
+def local_profiles() -> dict[str, Profile]:
+    """The OLD and NEW clusters of scripts/services.sh (loopback, no auth)."""
+    return {
+        "old": Profile("old", CassandraConfig(["127.0.0.1"], 9042), ZookeeperConfig("127.0.0.1:2181"),
+                       RabbitConfig(["127.0.0.1"], 5673)),
+        "new": Profile("new", CassandraConfig(["127.0.0.2"], 9043), ZookeeperConfig("127.0.0.1:2182"),
+                       RabbitConfig(["127.0.0.1"], 5674)),
+    }
+
+
+# ------------------------------------------------------------------------------ secrets
+
+def _check_private(path: Path) -> None:
+    """A file that holds a password must not be readable by group or others."""
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InputError(f"{path}: holds a password but is readable by group/others "
+                         f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}")
+
+
+def _secret(section: dict[str, Any], key: str, path: Path, where: str) -> str | None:
+    env_name = section.get(f"{key}_env")
+    if env_name:
+        value = os.environ.get(env_name)
+        if value is None:
+            raise InputError(f"{path}: {where}.{key}_env names ${env_name}, which is not set")
+        return value
+    if key in section and section[key] is not None:
+        _check_private(path)
+        return str(section[key])
+    return None
+
+
+def _tls(section: dict[str, Any] | None) -> Tls:
+    if not section:
+        return Tls()
+    if isinstance(section, bool):
+        return Tls(enabled=section)
+    return Tls(enabled=bool(section.get("enabled", True)), ca_file=section.get("ca_file"),
+               cert_file=section.get("cert_file"), key_file=section.get("key_file"),
+               verify=bool(section.get("verify", True)))
+
+
+# ------------------------------------------------------------------------------ tfdata.toml
+
+def _profile_from_toml(name: str, data: dict[str, Any], path: Path) -> Profile:
+    base = local_profiles().get(name) or local_profiles()["old"]
+    where = f"profiles.{name}"
+    cas = data.get("cassandra", {})
+    zk = data.get("zookeeper", {})
+    rmq = data.get("rabbitmq", {})
+    try:
+        cassandra = CassandraConfig(
+            hosts=list(cas.get("hosts", base.cassandra.hosts)),
+            port=int(cas.get("port", base.cassandra.port)),
+            user=cas.get("user"),
+            password=_secret(cas, "password", path, f"{where}.cassandra"),
+            consistency=cas.get("consistency"),
+            tls=_tls(cas.get("tls")),
+            connect_timeout=float(cas.get("connect_timeout", 10.0)),
+        )
+        credential = None
+        if zk.get("auth_scheme"):
+            user = zk.get("user", "")
+            password = _secret(zk, "password", path, f"{where}.zookeeper") or ""
+            credential = f"{user}:{password}"
+        zookeeper = ZookeeperConfig(
+            hosts=str(zk.get("hosts", base.zookeeper.hosts)),
+            auth_scheme=zk.get("auth_scheme"),
+            auth_credential=credential,
+            tls=_tls(zk.get("tls")),
+        )
+        rabbitmq = RabbitConfig(
+            hosts=list(rmq.get("hosts", base.rabbitmq.hosts)),
+            port=int(rmq.get("port", base.rabbitmq.port)),
+            vhost=rmq.get("vhost", "/"),
+            user=rmq.get("user", "guest"),
+            password=_secret(rmq, "password", path, f"{where}.rabbitmq") or ("guest" if "user" not in rmq else None),
+            tls=_tls(rmq.get("tls")),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{path}: bad value in [{where}]: {exc}") from None
+    return Profile(name, cassandra, zookeeper, rabbitmq, data.get("prefix") or None)
+
+
+def load_toml(path: Path) -> dict[str, Profile]:
+    try:
+        with open(path, "rb") as fp:
+            data = tomllib.load(fp)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None
+    profiles = data.get("profiles")
+    if not isinstance(profiles, dict) or not profiles:
+        raise InputError(f"{path}: no [profiles.<name>] section")
+    return {name: _profile_from_toml(name, body, path) for name, body in profiles.items()}
+
+
+# ------------------------------------------------------------------------------ contrail-issu.conf
+
+def _split_hosts(value: str) -> list[tuple[str, int | None]]:
+    out = []
+    for item in value.replace(",", " ").split():
+        host, sep, port = item.rpartition(":")
+        if sep and port.isdigit():
+            out.append((host, int(port)))
+        else:
+            out.append((item, None))
+    return out
+
+
+def load_issu_conf(path: Path) -> dict[str, Profile]:
+    """Profiles 'old' and 'new' from contrail-issu.conf ([DEFAULTS] old_*/new_* keys).
+
+    Its Cassandra lists name Thrift endpoints (port 9160/9161); tfdata speaks CQL, so those ports
+    become 9042 unless ``<side>_cassandra_cql_port`` says otherwise.
+    """
+    parser = configparser.RawConfigParser()
+    try:
+        with open(path, encoding="utf-8") as fp:
+            parser.read_file(fp)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except configparser.Error as exc:
+        raise InputError(f"{path}: not a valid INI file ({exc.__class__.__name__})") from None
+    if not parser.has_section("DEFAULTS"):
+        raise InputError(f"{path}: no [DEFAULTS] section (expected contrail-issu.conf)")
+    conf = dict(parser.items("DEFAULTS"))
+    if any(conf.get(f"{side}_{kind}_password") for side in ("old", "new") for kind in ("cassandra", "rabbit")):
+        _check_private(path)
+    profiles = {}
+    for side in ("old", "new"):
+        def get(key: str, default: Any = None) -> Any:
+            return conf.get(f"{side}_{key}", default)
+
+        missing = [f"{side}_{k}" for k in ("cassandra_address_list", "zookeeper_address_list", "rabbit_address_list")
+                   if not get(k)]
+        if missing:
+            raise InputError(f"{path}: missing key(s) {', '.join(missing)} in [DEFAULTS]")
+        cas_hosts = _split_hosts(get("cassandra_address_list"))
+        cql_port = get("cassandra_cql_port")
+        ports = {p for _, p in cas_hosts if p}
+        if cql_port:
+            port = int(cql_port)
+        elif ports and not ports & set(THRIFT_PORTS):
+            port = ports.pop()
+        else:
+            port = CQL_DEFAULT_PORT
+        truthy = ("true", "yes", "1", "on")
+        cassandra = CassandraConfig(
+            hosts=[h for h, _ in cas_hosts], port=port, user=get("cassandra_user"),
+            password=get("cassandra_password"),
+            tls=Tls(enabled=str(get("cassandra_use_ssl", "false")).lower() in truthy, ca_file=get("cassandra_ca_certs")),
+        )
+        zookeeper = ZookeeperConfig(hosts=",".join(h if p is None else f"{h}:{p}"
+                                                     for h, p in _split_hosts(get("zookeeper_address_list"))))
+        rabbitmq = RabbitConfig(
+            hosts=[h for h, _ in _split_hosts(get("rabbit_address_list"))],
+            port=int(get("rabbit_port", 5672)), vhost=get("rabbit_vhost", "/") or "/",
+            user=get("rabbit_user", "guest"), password=get("rabbit_password", "guest"),
+            tls=Tls(enabled=str(get("rabbit_use_ssl", "false")).lower() in truthy, ca_file=get("rabbit_ssl_ca_certs"),
+                    cert_file=get("rabbit_ssl_certfile"), key_file=get("rabbit_ssl_keyfile")),
+        )
+        prefix = conf.get("odb_prefix" if side == "old" else "ndb_prefix") or None
+        profiles[side] = Profile(side, cassandra, zookeeper, rabbitmq, prefix)
+    return profiles
+
+
+def load_profiles(config_path: str | None = None, issu_conf: str | None = None) -> dict[str, Profile]:
+    if issu_conf:
+        return load_issu_conf(Path(issu_conf))
+    path = config_path or os.environ.get("TFDATA_CONFIG")
+    if path:
+        return load_toml(Path(path))
+    if Path("tfdata.toml").is_file():
+        return load_toml(Path("tfdata.toml"))
+    return local_profiles()
+
+
+def get_profile(name: str, config_path: str | None = None, issu_conf: str | None = None) -> Profile:
+    profiles = load_profiles(config_path, issu_conf)
+    if name not in profiles:
+        raise InputError(f"unknown profile {name!r} (known: {', '.join(sorted(profiles))})")
+    return profiles[name]

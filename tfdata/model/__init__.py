@@ -1,0 +1,1 @@
+"""The TF config-store encoding as pure functions: cells, rows, objects, fq-name index, ZooKeeper."""

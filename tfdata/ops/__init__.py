@@ -1,0 +1,1 @@
+"""Operations: library functions the CLI wraps; each consumes stores through their streams."""

@@ -1,0 +1,91 @@
+"""Load a dump (or snapshot) into a cluster: all or nothing from the user's point of view.
+
+The source is validated end to end before the first write, a non-empty target is refused
+without ``force``, and ``force`` REPLACES the target's TF tables and ZooKeeper trees (never a
+merge, which would silently keep rows the dump does not have).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Callable
+
+from ..errors import TargetNotEmpty
+from ..model.cells import Cell, TableRef
+
+
+@dataclass
+class LoadPlan:
+    tables: dict[str, int] = field(default_factory=dict)  # table -> cells
+    rows: dict[str, int] = field(default_factory=dict)
+    znodes: int = 0
+    replaced: list[str] = field(default_factory=list)  # what --force would wipe in the target
+    notes: list[str] = field(default_factory=list)  # things Cassandra cannot represent exactly
+
+    @property
+    def cells(self) -> int:
+        return sum(self.tables.values())
+
+
+def plan_load(source, target) -> LoadPlan:
+    """One full pass over the source (proves it is complete) plus the target's emptiness check."""
+    plan = LoadPlan()
+    literal = empty_rows = 0
+    for ref in source.tables():
+        plan.tables.setdefault(str(ref), 0)
+        plan.rows.setdefault(str(ref), 0)
+    last_key: tuple | None = None
+    for ref, cell in source.cells():
+        name = str(ref)
+        if (name, cell.key) != last_key:
+            plan.rows[name] = plan.rows.get(name, 0) + 1
+            last_key = (name, cell.key)
+        if cell.column is None:
+            empty_rows += 1
+            continue
+        plan.tables[name] = plan.tables.get(name, 0) + 1
+        literal += cell.literal
+    plan.znodes = sum(1 for _ in source.znodes())
+    if literal:
+        plan.notes.append(f"{literal} cell(s) hold a bare JSON literal; Cassandra stores them as text")
+    if empty_rows:
+        plan.notes.append(f"{empty_rows} row(s) have no cells; Cassandra cannot store an empty row")
+    plan.replaced = target.non_empty()
+    return plan
+
+
+def load(source, target, force: bool = False, dry_run: bool = False,
+         on_cell: Callable[[int], None] | None = None, plan: LoadPlan | None = None) -> LoadPlan:
+    plan = plan or plan_load(source, target)
+    if plan.replaced and not force:
+        raise TargetNotEmpty(f"target profile '{target.profile.name}' is not empty "
+                             f"({', '.join(plan.replaced[:4])}{' ...' if len(plan.replaced) > 4 else ''}); "
+                             "use --force to replace its TF data")
+    if dry_run:
+        return plan
+    cas = target.cassandra
+    tables = source.tables()
+    if plan.replaced:
+        existing = set(cas.tables())
+        cas.truncate([t for t in existing])
+        if target.zookeeper:
+            target.zookeeper.delete_tf_trees()
+    cas.ensure_tables(tables)
+    for ref, group in groupby(source.cells(), key=lambda item: item[0]):
+        def cells(g=group):
+            for _, cell in g:
+                yield cell
+                if on_cell:
+                    on_cell(1)
+        cas.write_cells(ref, cells())
+    if target.zookeeper:
+        target.zookeeper.write_znodes(source.znodes())
+    return plan
+
+
+def table_of(name: str) -> TableRef:
+    ks, _, table = name.partition(".")
+    return TableRef(ks, table)
+
+

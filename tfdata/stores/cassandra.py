@@ -1,0 +1,329 @@
+"""Cassandra over the CQL native protocol (cassandra-driver): bounded-memory scans and exact writes.
+
+Scans split the Murmur3 token ring into ranges read by parallel workers with driver paging, so
+memory stays bounded however many rows a table has and however wide a row is (paging is per
+cell). Writes carry each cell's original write time (USING TIMESTAMP), so child order and the
+consumers' change detection survive a copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from ..config import CassandraConfig, Profile
+from ..errors import ConnectionFailed, InputError
+from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
+from ..model.keyspaces import KNOWN_TABLES, logical_keyspace, physical_keyspace
+from .base import SourceInfo, table_order
+
+log = logging.getLogger(__name__)
+
+MIN_TOKEN = -(2**63)
+MAX_TOKEN = 2**63 - 1
+GC_GRACE_SECONDS = 864000  # what TF sets on every table
+
+
+def token_ranges(splits: int) -> list[tuple[int, int]]:
+    """(start, end] ranges covering the whole Murmur3 ring."""
+    step = (MAX_TOKEN - MIN_TOKEN) // splits
+    bounds = [MIN_TOKEN + i * step for i in range(splits)] + [MAX_TOKEN]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _ssl_context(cfg: CassandraConfig) -> ssl.SSLContext | None:
+    if not cfg.tls.enabled:
+        return None
+    ctx = ssl.create_default_context(cafile=cfg.tls.ca_file)
+    if not cfg.tls.verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cfg.tls.cert_file:
+        ctx.load_cert_chain(cfg.tls.cert_file, cfg.tls.key_file)
+    return ctx
+
+
+def connect(cfg: CassandraConfig, what: str = "cassandra"):
+    """Open a session; protocol version is negotiated (Cassandra 3.11, 4.x and 5.0 all work)."""
+    from cassandra import AuthenticationFailed, ConsistencyLevel
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
+    from cassandra.policies import RoundRobinPolicy
+
+    endpoint = f"{','.join(cfg.hosts)}:{cfg.port}"
+    consistency = getattr(ConsistencyLevel, (cfg.consistency or "QUORUM").upper(), None)
+    if consistency is None:
+        raise InputError(f"{what}: unknown consistency level {cfg.consistency!r}")
+    profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), consistency_level=consistency,
+                               request_timeout=120.0)
+    auth = PlainTextAuthProvider(cfg.user, cfg.password or "") if cfg.user else None
+    try:
+        ctx = _ssl_context(cfg)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConnectionFailed(f"{what} {endpoint}: TLS setup failed ({exc})") from None
+    cluster = Cluster(cfg.hosts, port=cfg.port, auth_provider=auth, ssl_context=ctx,
+                      execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                      connect_timeout=cfg.connect_timeout, control_connection_timeout=cfg.connect_timeout,
+                      idle_heartbeat_interval=0, executor_threads=4)
+    try:
+        session = cluster.connect()
+    except NoHostAvailable as exc:
+        cluster.shutdown()
+        reasons = "; ".join(f"{host}: {_short(err)}" for host, err in exc.errors.items()) or "no host reachable"
+        if any(isinstance(err, AuthenticationFailed) for err in exc.errors.values()):
+            raise ConnectionFailed(f"{what} {endpoint}: authentication failed (check user/password)") from None
+        raise ConnectionFailed(f"{what} {endpoint}: cannot connect ({reasons})") from None
+    except Exception as exc:  # driver raises assorted errors for TLS and protocol failures
+        cluster.shutdown()
+        raise ConnectionFailed(f"{what} {endpoint}: cannot connect ({_short(exc)})") from None
+    return cluster, session
+
+
+def _short(err: object) -> str:
+    text = str(err)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Bad credentials" in text or "AuthenticationFailed" in text or "Provided username" in text:
+        return "authentication failed"
+    return text.splitlines()[0][:160] if text else err.__class__.__name__
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class _Chunk:
+    cells: list[tuple[bytes, bytes, str, int]]
+    row_open: bool  # the last row continues in the next chunk of the same range
+    done: bool = False
+    error: BaseException | None = None
+
+
+class CassandraStore:
+    """Source and target for one cluster's Cassandra; keyspace names are logical (unprefixed)."""
+
+    def __init__(self, profile: Profile, workers: int = 4, splits_per_worker: int = 4, fetch_size: int = 2000) -> None:
+        self.profile = profile
+        self.prefix = profile.prefix
+        self.info = SourceInfo("cluster", profile.name, profile.prefix)
+        self.workers = workers
+        self.splits = workers * splits_per_worker
+        self.fetch_size = fetch_size
+        self._cluster, self.session = connect(profile.cassandra, f"cassandra of profile '{profile.name}'")
+        self._prepared: dict[str, object] = {}
+
+    # ------------------------------------------------------------------ names
+    def physical(self, table: TableRef) -> str:
+        return f"{_quote(physical_keyspace(table.keyspace, self.prefix))}.{_quote(table.table)}"
+
+    def server_version(self) -> str:
+        row = self.session.execute("SELECT release_version FROM system.local").one()
+        return row.release_version if row else "unknown"
+
+    def tables(self) -> list[TableRef]:
+        rows = self.session.execute("SELECT keyspace_name, table_name FROM system_schema.tables")
+        found = []
+        for r in rows:
+            ks = logical_keyspace(r.keyspace_name, self.prefix)
+            if ks is not None:
+                found.append(TableRef(ks, r.table_name))
+        return table_order(found)
+
+    # ------------------------------------------------------------------ reading
+    def _prepare(self, cql: str):
+        stmt = self._prepared.get(cql)
+        if stmt is None:
+            stmt = self._prepared[cql] = self.session.prepare(cql)
+        return stmt
+
+    def cells(self, tables: Iterable[TableRef] | None = None) -> Iterator[tuple[TableRef, Cell]]:
+        for table in (table_order(tables) if tables is not None else self.tables()):
+            for cell in self.table_cells(table):
+                yield table, cell
+
+    def table_cells(self, table: TableRef, ranges: list[tuple[int, int]] | None = None) -> Iterator[Cell]:
+        """One table, rows contiguous (row order = token order), bounded memory."""
+        stmt = self._prepare(
+            f"SELECT key, column1, value, WRITETIME(value) FROM {self.physical(table)} "
+            "WHERE token(key) > ? AND token(key) <= ?")
+        ranges = ranges if ranges is not None else token_ranges(self.splits)
+        work: queue.Queue = queue.Queue()
+        for index, rng in enumerate(ranges):
+            work.put((index, rng))
+        outputs = [queue.Queue(maxsize=4) for _ in ranges]
+        stop = threading.Event()
+
+        def worker() -> None:
+            while not stop.is_set():
+                try:
+                    index, (start, end) = work.get_nowait()
+                except queue.Empty:
+                    return
+                out = outputs[index]
+                try:
+                    from cassandra.query import BoundStatement  # noqa: F401
+
+                    bound = stmt.bind((start, end))
+                    bound.fetch_size = self.fetch_size
+                    result = self.session.execute(bound)
+                    batch: list = []
+                    last_key = None
+                    for row in result:
+                        if stop.is_set():
+                            return
+                        batch.append((row[0], row[1], row[2], row[3]))
+                        last_key = row[0]
+                        if len(batch) >= self.fetch_size:
+                            out.put(_Chunk(batch, row_open=True))
+                            batch = []
+                    out.put(_Chunk(batch, row_open=False, done=True))
+                    del last_key
+                except BaseException as exc:  # surfaced in the consumer
+                    out.put(_Chunk([], False, True, exc))
+
+        threads = [threading.Thread(target=worker, daemon=True, name=f"scan-{table.table}-{i}")
+                   for i in range(min(self.workers, len(ranges)))]
+        for t in threads:
+            t.start()
+        try:
+            # Ranges are consumed in order; each range's cells are contiguous, so rows are too.
+            for out in outputs:
+                while True:
+                    chunk: _Chunk = out.get()
+                    if chunk.error is not None:
+                        raise ConnectionFailed(f"cassandra of profile '{self.profile.name}': reading {table} failed "
+                                               f"({_short(chunk.error)})")
+                    for key, column, value, ts in chunk.cells:
+                        yield Cell(blob_to_text(key), blob_to_text(column), value if value is not None else "", ts)
+                    if chunk.done:
+                        break
+        finally:
+            stop.set()
+            for out in outputs:  # unblock producers waiting on a full queue
+                try:
+                    while True:
+                        out.get_nowait()
+                except queue.Empty:
+                    pass
+
+    def row_cells(self, table: TableRef, key: str) -> list[Cell]:
+        """All cells of one row (used to re-read single objects), paged."""
+        stmt = self._prepare(f"SELECT column1, value, WRITETIME(value) FROM {self.physical(table)} WHERE key = ?")
+        bound = stmt.bind((text_to_blob(key),))
+        bound.fetch_size = self.fetch_size
+        return [Cell(key, blob_to_text(r[0]), r[1] if r[1] is not None else "", r[2])
+                for r in self.session.execute(bound)]
+
+    def znodes(self):  # a Cassandra store has no ZooKeeper part
+        return iter(())
+
+    # ------------------------------------------------------------------ schema for writing
+    def ensure_tables(self, tables: Iterable[TableRef], replication_factor: int | None = None) -> None:
+        """Create missing keyspaces/tables with TF's layout (key blob, column1 blob, value text)."""
+        rf = replication_factor or max(1, len(self.profile.cassandra.hosts))
+        existing = set(self.tables())
+        compact = not self.server_version().split(".")[0].isdigit() or int(self.server_version().split(".")[0]) < 4
+        made_ks: set[str] = set()
+        for table in tables:
+            if table in existing:
+                continue
+            ks = physical_keyspace(table.keyspace, self.prefix)
+            if ks not in made_ks:
+                self.session.execute(
+                    f"CREATE KEYSPACE IF NOT EXISTS {_quote(ks)} WITH replication = "
+                    f"{{'class': 'SimpleStrategy', 'replication_factor': {rf}}}")
+                made_ks.add(ks)
+            options = f"gc_grace_seconds = {GC_GRACE_SECONDS} AND CLUSTERING ORDER BY (column1 ASC)"
+            if compact:
+                options = "COMPACT STORAGE AND " + options
+            self.session.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.physical(table)} (key blob, column1 blob, value text, "
+                f"PRIMARY KEY (key, column1)) WITH {options}")
+
+    def non_empty(self, tables: Iterable[TableRef] | None = None) -> list[str]:
+        found = []
+        for table in (tables if tables is not None else self.tables()):
+            if table not in set(self.tables()):
+                continue
+            row = self.session.execute(f"SELECT key FROM {self.physical(table)} LIMIT 1").one()
+            if row is not None:
+                found.append(f"cassandra {table}")
+        return found
+
+    def truncate(self, tables: Iterable[TableRef]) -> None:
+        for table in tables:
+            self.session.execute(f"TRUNCATE {self.physical(table)}", timeout=120)
+
+    # ------------------------------------------------------------------ writing
+    def write_cells(self, table: TableRef, cells: Iterable[Cell], batch_cells: int = 50, concurrency: int = 32,
+                    default_ts: int | None = None) -> int:
+        """Insert cells with their original write times; one UNLOGGED batch per row chunk."""
+        from cassandra.concurrent import execute_concurrent
+        from cassandra.query import BatchStatement, BatchType
+
+        insert = self._prepare(f"INSERT INTO {self.physical(table)} (key, column1, value) VALUES (?, ?, ?) "
+                               "USING TIMESTAMP ?")
+        now = default_ts or int(time.time() * 1_000_000)
+        written = 0
+
+        def batches() -> Iterator[tuple[object, tuple]]:
+            nonlocal written
+            batch = None
+            batch_key = None
+            count = 0
+            for cell in cells:
+                if cell.column is None:
+                    continue
+                if batch is None or cell.key != batch_key or count >= batch_cells:
+                    if batch is not None:
+                        yield batch, ()
+                    batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+                    batch_key, count = cell.key, 0
+                batch.add(insert, (text_to_blob(cell.key), text_to_blob(cell.column), cell.value,
+                                   cell.writetime if cell.writetime is not None else now))
+                count += 1
+                written += 1
+            if batch is not None:
+                yield batch, ()
+
+        for ok, result in execute_concurrent(self.session, batches(), concurrency=concurrency,
+                                             raise_on_first_error=False, results_generator=True):
+            if not ok:
+                raise ConnectionFailed(f"cassandra of profile '{self.profile.name}': write to {table} failed "
+                                       f"({_short(result)})")
+        return written
+
+    def delete_rows(self, table: TableRef, keys: Iterable[str], timestamp: int, concurrency: int = 32) -> int:
+        from cassandra.concurrent import execute_concurrent_with_args
+
+        stmt = self._prepare(f"DELETE FROM {self.physical(table)} USING TIMESTAMP ? WHERE key = ?")
+        args = [(timestamp, text_to_blob(k)) for k in keys]
+        for ok, result in execute_concurrent_with_args(self.session, stmt, args, concurrency=concurrency,
+                                                       raise_on_first_error=False):
+            if not ok:
+                raise ConnectionFailed(f"cassandra: delete in {table} failed ({_short(result)})")
+        return len(args)
+
+    def delete_cells(self, table: TableRef, cells: Iterable[tuple[str, str]], timestamp: int, concurrency: int = 32) -> int:
+        from cassandra.concurrent import execute_concurrent_with_args
+
+        stmt = self._prepare(f"DELETE FROM {self.physical(table)} USING TIMESTAMP ? WHERE key = ? AND column1 = ?")
+        args = [(timestamp, text_to_blob(k), text_to_blob(c)) for k, c in cells]
+        for ok, result in execute_concurrent_with_args(self.session, stmt, args, concurrency=concurrency,
+                                                       raise_on_first_error=False):
+            if not ok:
+                raise ConnectionFailed(f"cassandra: delete in {table} failed ({_short(result)})")
+        return len(args)
+
+    def drop_keyspaces(self, keyspaces: Iterable[str]) -> None:
+        for ks in keyspaces:
+            self.session.execute(f"DROP KEYSPACE IF EXISTS {_quote(physical_keyspace(ks, self.prefix))}", timeout=120)
+
+    def close(self) -> None:
+        self._cluster.shutdown()

@@ -1,0 +1,177 @@
+"""ZooKeeper (kazoo): pipelined recursive walks with data and stat, transactional batched writes.
+
+Ephemeral nodes (elections, locks) belong to live sessions, so they are never read as config nor
+written. Writes keep each node's data and ACL; stat fields (zxids, versions, times) are the
+server's to assign, which is why comparisons look at path and data only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Iterator
+
+from ..config import Profile, ZookeeperConfig
+from ..errors import ConnectionFailed
+from ..model.zk import EXIM_IGNORED_NAMES, ZNode, tf_roots
+from .base import SourceInfo
+
+log = logging.getLogger(__name__)
+
+_PIPELINE = 256  # outstanding async requests per walk step
+_TXN_OPS = 200  # small transactions: the server keeps recent requests in memory
+
+
+def connect(cfg: ZookeeperConfig, what: str = "zookeeper"):
+    from kazoo.client import KazooClient
+    from kazoo.handlers.threading import KazooTimeoutError
+
+    kwargs = {}
+    if cfg.auth_scheme:
+        kwargs["auth_data"] = [(cfg.auth_scheme, cfg.auth_credential or "")]
+        if cfg.auth_scheme == "digest":
+            from kazoo.security import make_digest_acl
+
+            user, _, password = (cfg.auth_credential or "").partition(":")
+            kwargs["default_acl"] = [make_digest_acl(user, password, all=True)]
+    if cfg.tls.enabled:
+        kwargs.update(use_ssl=True, ca=cfg.tls.ca_file, certfile=cfg.tls.cert_file, keyfile=cfg.tls.key_file,
+                      verify_certs=cfg.tls.verify)
+    client = KazooClient(hosts=cfg.hosts, timeout=cfg.timeout, connection_retry={"max_tries": 2, "delay": 0.2},
+                         command_retry={"max_tries": 3, "delay": 0.2}, **kwargs)
+    # kazoo logs every failed attempt at WARNING with the host list; our one-line error says it all
+    logging.getLogger("kazoo.client").setLevel(logging.ERROR)
+    try:
+        client.start(timeout=cfg.timeout)
+    except KazooTimeoutError:
+        client.close()
+        raise ConnectionFailed(f"{what} {cfg.hosts}: cannot connect (timed out after {cfg.timeout:g}s)") from None
+    except Exception as exc:
+        client.close()
+        raise ConnectionFailed(f"{what} {cfg.hosts}: cannot connect ({exc.__class__.__name__}: {exc})") from None
+    if cfg.auth_scheme:
+        # auth failures surface as a lost session on the first request
+        try:
+            client.exists("/")
+        except Exception as exc:
+            client.stop()
+            client.close()
+            raise ConnectionFailed(f"{what} {cfg.hosts}: authentication failed ({exc.__class__.__name__})") from None
+    return client
+
+
+class ZookeeperStore:
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.prefix = profile.prefix
+        self.info = SourceInfo("cluster", profile.name, profile.prefix)
+        self.client = connect(profile.zookeeper, f"zookeeper of profile '{profile.name}'")
+
+    def roots(self) -> list[str]:
+        """Where the config store's znodes live: the cluster's whole tree (minus EXIM_IGNORED_NAMES),
+        plus the trees upstream never prefixes when a prefix is set."""
+        if not self.prefix:
+            return ["/"]
+        return [f"/{self.prefix}", "/id/service-chain", "/id/pnf", "/validation"]
+
+    # ------------------------------------------------------------------ reading
+    def znodes(self, roots: Iterable[str] | None = None) -> Iterator[ZNode]:
+        for root in (roots if roots is not None else self.roots()):
+            yield from self.walk(root)
+
+    def walk(self, root: str) -> Iterator[ZNode]:
+        """Breadth-first walk (parents before children), requests pipelined so round trips overlap.
+
+        Memory holds the frontier's paths only, never the data of nodes already emitted.
+        """
+        from collections import deque
+
+        from kazoo.exceptions import NoNodeError
+
+        pending: deque[str] = deque([root])
+        while pending:
+            batch = [pending.popleft() for _ in range(min(_PIPELINE, len(pending)))]
+            requests = [(p, self.client.get_async(p), self.client.get_children_async(p)) for p in batch]
+            for path, get_result, children_result in requests:
+                try:
+                    data, stat = get_result.get()
+                    kids = children_result.get()
+                except NoNodeError:
+                    continue  # absent root, or deleted while we walked
+                if stat.ephemeralOwner:
+                    continue
+                if path != "/":
+                    yield ZNode(path, data or b"", tuple(stat), False)
+                base = path.rstrip("/")
+                pending.extend(f"{base}/{k}" for k in sorted(kids) if k not in EXIM_IGNORED_NAMES)
+
+    def non_empty(self) -> list[str]:
+        found = []
+        for root in tf_roots(self.prefix):
+            stat = self.client.exists(root)
+            if stat is not None and (stat.numChildren or stat.dataLength):
+                found.append(f"zookeeper {root}")
+        return found
+
+    # ------------------------------------------------------------------ writing
+    def write_znodes(self, nodes: Iterable[ZNode]) -> int:
+        """Create (or set) nodes in small transactions; parents are created as needed."""
+        from kazoo.exceptions import NodeExistsError, NoNodeError
+
+        written = 0
+        made: set[str] = set()
+        txn_nodes: list[ZNode] = []
+
+        def flush() -> None:
+            nonlocal txn_nodes
+            if not txn_nodes:
+                return
+            txn = self.client.transaction()
+            for node in txn_nodes:
+                txn.create(node.path, node.data)
+            results = txn.commit()
+            if any(isinstance(r, Exception) for r in results):
+                # fall back per node: some exist already or a parent is missing
+                for node in txn_nodes:
+                    try:
+                        self.client.create(node.path, node.data, makepath=True)
+                    except NodeExistsError:
+                        self.client.set(node.path, node.data)
+                    except NoNodeError:
+                        self.client.create(node.path, node.data, makepath=True)
+            txn_nodes = []
+
+        for node in nodes:
+            if node.ephemeral:
+                continue
+            parent = node.path.rsplit("/", 1)[0] or "/"
+            if parent != "/" and parent not in made and not any(n.path == parent for n in txn_nodes):
+                flush()
+                self.client.ensure_path(parent)
+                made.add(parent)
+            txn_nodes.append(node)
+            made.add(node.path)
+            written += 1
+            if len(txn_nodes) >= _TXN_OPS:
+                flush()
+        flush()
+        return written
+
+    def delete_tf_trees(self) -> None:
+        """Remove every config-store tree (what load --force replaces)."""
+        for root in self.roots():
+            if root == "/":
+                for child in self.client.get_children("/"):
+                    if child not in EXIM_IGNORED_NAMES:
+                        self.delete_tree("/" + child)
+            else:
+                self.delete_tree(root)
+
+    def delete_tree(self, path: str) -> None:
+        if self.client.exists(path):
+            self.client.delete(path, recursive=True)
+
+    def close(self) -> None:
+        try:
+            self.client.stop()
+        finally:
+            self.client.close()
