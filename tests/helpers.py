@@ -1,0 +1,40 @@
+"""Test helpers that talk to the real local services (never fakes)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("TFDATA_SHARED", REPO.parent / "shared"))
+UPSTREAM_SAMPLE = SHARED / "upstream-samples" / "r2002-in-place-upgrade-db-dump.json"
+SERVICES = REPO / "scripts" / "services.sh"
+
+
+def services(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(SERVICES), *args], cwd=REPO, check=check, capture_output=True, text=True,
+                          timeout=600)
+
+
+def wipe_cluster(profile) -> None:
+    """Remove every TF keyspace (any prefix) and every ZooKeeper tree a test may have written."""
+    from tfdata.stores.cassandra import connect as cql_connect
+    from tfdata.stores.zookeeper import connect as zk_connect
+
+    cluster, session = cql_connect(profile.cassandra)
+    try:
+        for row in session.execute("SELECT keyspace_name FROM system_schema.keyspaces"):
+            name = row.keyspace_name
+            if not name.startswith("system"):
+                session.execute(f'DROP KEYSPACE IF EXISTS "{name}"', timeout=120)
+    finally:
+        cluster.shutdown()
+    zk = zk_connect(profile.zookeeper)
+    try:
+        for child in zk.get_children("/"):
+            if child != "zookeeper":
+                zk.delete("/" + child, recursive=True)
+    finally:
+        zk.stop()
+        zk.close()
