@@ -48,9 +48,11 @@ def plan_load(source, target) -> LoadPlan:
         literal += cell.literal
     plan.znodes = sum(1 for _ in source.znodes())
     if literal:
-        plan.notes.append(f"{literal} cell(s) hold a bare JSON literal; Cassandra stores them as text")
+        plan.notes.append(f"{literal} cell(s) hold a bare JSON literal: stored as text, remembered in "
+                          "keyspace tfdata_meta so export gives them back")
     if empty_rows:
-        plan.notes.append(f"{empty_rows} row(s) have no cells; Cassandra cannot store an empty row")
+        plan.notes.append(f"{empty_rows} row(s) have no cells: Cassandra cannot store an empty row, "
+                          "remembered in keyspace tfdata_meta so export gives them back")
     plan.replaced = target.non_empty()
     return plan
 
@@ -71,14 +73,21 @@ def load(source, target, force: bool = False, dry_run: bool = False,
         cas.truncate([t for t in existing])
         if target.zookeeper:
             target.zookeeper.delete_tf_trees()
+    cas.clear_irregularities()
     cas.ensure_tables(tables)
     for ref, group in groupby(source.cells(), key=lambda item: item[0]):
+        irregular: list[Cell] = []
+
         def cells(g=group):
             for _, cell in g:
+                if cell.literal or cell.column is None:
+                    irregular.append(cell)
                 yield cell
                 if on_cell:
                     on_cell(1)
         cas.write_cells(ref, cells())
+        if irregular:
+            cas.record_irregularities(ref, irregular)
     if target.zookeeper:
         target.zookeeper.write_znodes(source.znodes())
     return plan

@@ -185,3 +185,46 @@ def diff_releases(release_a: "str | ReleaseSchema", release_b: "str | ReleaseSch
         "summary": dict(sorted(summary.items())),
         "changes": changes,
     }
+
+
+def _where(change: dict) -> str:
+    where = change["type"]
+    if "property" in change:
+        where += f".{change['property']}"
+    elif "reference" in change:
+        where += f"->{change['reference']} attr"
+    if change.get("path"):
+        where += f" {change['path']}"
+    return where
+
+
+def _parents(names: list[str]) -> str:
+    return ", ".join(names) if names else "(top level)"
+
+
+def describe_change(change: dict) -> str:
+    """One line for people, e.g. '~ multicast_policy parents: (top level) -> project'."""
+    category, kind = change["category"], change["change"]
+    sign = {ADDED: "+", REMOVED: "-", CHANGED: "~"}[kind]
+    if category == "object_type":
+        return f"{sign} object type {change['type']}"
+    if category == "property" and kind != CHANGED:
+        type_info = change.get("new") if kind == ADDED else change.get("old")
+        return f"{sign} property {change['type']}.{change['property']} ({type_info})"
+    if category == "reference" and kind != CHANGED:
+        attr = change.get("new") if kind == ADDED else change.get("old")
+        return f"{sign} reference {change['type']}->{change['target']}" + (f" (attr {attr})" if attr else "")
+    if category == "parent" and kind != CHANGED:
+        return f"{sign} parent link {change['type']} under {change['parent']}"
+    if category == "parent_set":
+        return f"~ parents of {change['type']}: {_parents(change['old'])} -> {_parents(change['new'])}"
+    if category == "enum":
+        return f"{sign} enum values of {_where(change)}: {', '.join(map(str, change['values']))}"
+    if category == "field" and kind != CHANGED:
+        type_info = change.get("new") if kind == ADDED else change.get("old")
+        return f"{sign} field {_where(change)} ({type_info})"
+    subject = {"property": f"property {change['type']}.{change.get('property')}",
+               "reference": f"reference {change['type']}->{change.get('target')}",
+               "parent": f"parent link {change['type']} under {change.get('parent')}",
+               "field": f"field {_where(change)}"}.get(category, category)
+    return f"~ {subject} {change.get('aspect')}: {change.get('old')} -> {change.get('new')}"

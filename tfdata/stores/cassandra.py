@@ -105,6 +105,10 @@ class _Chunk:
     error: BaseException | None = None
 
 
+META_KEYSPACE = "tfdata_meta"
+IRREGULAR_TABLE = "irregular_cells"
+
+
 class CassandraStore:
     """Source and target for one cluster's Cassandra; keyspace names are logical (unprefixed)."""
 
@@ -144,8 +148,61 @@ class CassandraStore:
 
     def cells(self, tables: Iterable[TableRef] | None = None) -> Iterator[tuple[TableRef, Cell]]:
         for table in (table_order(tables) if tables is not None else self.tables()):
+            irregular = self._irregularities(table)
+            if not irregular:
+                for cell in self.table_cells(table):
+                    yield table, cell
+                continue
             for cell in self.table_cells(table):
+                marker = irregular.get((cell.key, cell.column))
+                if marker is not None and marker == (cell.value, cell.writetime):
+                    cell = Cell(cell.key, cell.column, cell.value, cell.writetime, literal=True)
                 yield table, cell
+            for (key, column), _ in irregular.items():
+                if column is None and not self.row_cells(table, key):
+                    yield table, Cell(key, None, "", None)
+
+    # ------------------------------------------------------------------ what Cassandra cannot hold
+    # A dump may hold a bare JSON literal where TF writes text, or a row without cells. Load records
+    # those in a small side table; export restores them only while the cell is untouched (same
+    # text and write time) or the row still has no cells, so later TF writes always win.
+    def _meta_table(self) -> str:
+        return f"{_quote(physical_keyspace(META_KEYSPACE, self.prefix))}.{_quote(IRREGULAR_TABLE)}"
+
+    def _irregularities(self, table: TableRef) -> dict[tuple[str, str | None], tuple[str, int | None]]:
+        ks = physical_keyspace(META_KEYSPACE, self.prefix)
+        if ks not in self._cluster.metadata.keyspaces:
+            return {}
+        rows = self.session.execute(
+            f"SELECT key, column1, literal, writetime, empty_row FROM {self._meta_table()} "
+            "WHERE keyspace_name = %s AND table_name = %s", (table.keyspace, table.table))
+        out = {}
+        for r in rows:
+            key = blob_to_text(r.key)
+            if r.empty_row:
+                out[(key, None)] = ("", None)
+            else:
+                out[(key, blob_to_text(r.column1))] = (r.literal, r.writetime)
+        return out
+
+    def record_irregularities(self, table: TableRef, cells: list[Cell]) -> None:
+        ks = physical_keyspace(META_KEYSPACE, self.prefix)
+        self.session.execute(f"CREATE KEYSPACE IF NOT EXISTS {_quote(ks)} WITH replication = "
+                             f"{{'class': 'SimpleStrategy', 'replication_factor': {max(1, len(self.profile.cassandra.hosts))}}}")
+        self.session.execute(f"CREATE TABLE IF NOT EXISTS {self._meta_table()} (keyspace_name text, table_name text, "
+                             "key blob, column1 blob, literal text, writetime bigint, empty_row boolean, "
+                             "PRIMARY KEY ((keyspace_name, table_name), key, column1))")
+        self._cluster.refresh_schema_metadata()
+        for cell in cells:
+            self.session.execute(
+                f"INSERT INTO {self._meta_table()} (keyspace_name, table_name, key, column1, literal, writetime, "
+                "empty_row) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (table.keyspace, table.table, text_to_blob(cell.key), text_to_blob(cell.column or ""),
+                 cell.value, cell.writetime, cell.column is None))
+
+    def clear_irregularities(self) -> None:
+        self.session.execute(f"DROP KEYSPACE IF EXISTS {_quote(physical_keyspace(META_KEYSPACE, self.prefix))}",
+                             timeout=120)
 
     def table_cells(self, table: TableRef, ranges: list[tuple[int, int]] | None = None) -> Iterator[Cell]:
         """One table, rows contiguous (row order = token order), bounded memory."""

@@ -78,6 +78,8 @@ class JsonStream:
             except json.JSONDecodeError as exc:
                 if self._fill():
                     continue
+                if exc.pos >= len(self._buf.rstrip()):
+                    raise self.error("unexpected end of file (truncated dump?)", context) from None
                 raise self.error(f"invalid JSON ({exc.msg})", context) from None
             # A number cut by the buffer edge decodes "successfully": make sure it really ended.
             if end == len(self._buf) and self._fill():
