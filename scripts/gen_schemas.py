@@ -34,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown release(s) {', '.join(unknown)} (known: {', '.join(known)})")
     for path in generate_all(args.source, args.out, args.releases or None):
-        print(f"{path.relative_to(args.out.parent) if args.out.parent in path.parents else path}"
-              f"  {path.stat().st_size:,} bytes")
+        print(f"{path}  {path.stat().st_size:,} bytes")
     return 0
 
 

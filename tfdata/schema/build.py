@@ -330,11 +330,6 @@ def build_whitelist(xsd: XsdSet, release: str, source: dict | None = None) -> di
     builder = _Builder(xsd)
     builder.run()
     types = builder.types_section()
-    for type_name, entry in builder.object_types.items():
-        for prop in entry["properties"].values():
-            prop.setdefault("description", "")
-            if not prop["description"]:
-                del prop["description"]
     return {
         "format": FORMAT_VERSION,
         "release": release,

@@ -153,24 +153,25 @@ class _Generator:
             wrapper, item_type = prop["wrapper_field"], prop["item_type"]
             items = [self.value(item_type, wrapper) for _ in range(self.rng.randint(1, self.max_items))]
             items = [item for item in items if item is not None]
-            if prop["kind"] == "map" and prop.get("map_key"):
+            if prop["kind"] == "map" and prop.get("map_key") and all(isinstance(i, dict) for i in items):
                 items = self.unique_keys(items, prop["map_key"])
             return {wrapper: items}
         return self.value(prop["xsd_type"], prop_name)
 
-    def unique_keys(self, items: list, key: str) -> list:
-        seen = set()
-        unique = []
+    @staticmethod
+    def unique_keys(items: list, key_field: str) -> list:
+        """Map items need distinct key values: the database stores one column per key."""
+        seen: set = set()
         for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            if item.get(key) in (None, "") or item[key] in seen:
-                if isinstance(item.get(key), (int, bool)) or item.get(key) in seen and not isinstance(item[key], str):
-                    continue  # cannot make a non-string key unique safely
-                item[key] = f"{key}-{index}"
-            seen.add(item[key])
-            unique.append(item)
-        return unique
+            key = item.get(key_field)
+            if isinstance(key, int) and not isinstance(key, bool):
+                while key in seen:
+                    key += 1
+            elif key in seen or key in (None, ""):
+                key = f"{key_field}-{index}"
+            item[key_field] = key
+            seen.add(key)
+        return items
 
 
 def example_value(release: "str | ReleaseSchema", type_name: str, rng: random.Random, *,

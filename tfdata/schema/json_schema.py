@@ -19,7 +19,6 @@ LINKS_DEF = "_links"
 FQ_NAME_DEF = "_fq_name"
 READ_ONLY_OPS = ("R",)
 READ_ONLY_PRESENCE = ("system-only",)
-IDENTITY_FIELDS = ("uuid", "name", "fq_name", "parent_type", "parent_uuid", "parent_href", "href")
 
 _BUILTIN = {
     "xsd:string": {"type": ["string", "null"]},
@@ -171,12 +170,14 @@ class _Renderer:
                     "to": ref(FQ_NAME_DEF),
                     "uuid": {"type": "string"},
                     "href": {"type": ["string", "null"]},
-                    "attr": {"type": ["object", "null"], "maxProperties": 0},
                     "is_weakref": {"type": ["boolean", "null"]},
                 },
             },
         }
-        defs[LINKS_DEF] = {"type": ["array", "null"], "items": ref(LINK_DEF)}
+        defs[LINKS_DEF] = {  # plain references and children: no attributes
+            "type": ["array", "null"],
+            "items": {**ref(LINK_DEF), "properties": {"attr": {"type": ["object", "null"], "maxProperties": 0}}},
+        }
         for name, entry in self.whitelist["object_types"].items():
             defs[name] = self.object_schema(name, entry)
         pending = set(self.used)

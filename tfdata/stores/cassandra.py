@@ -200,6 +200,11 @@ class CassandraStore:
                 (table.keyspace, table.table, text_to_blob(cell.key), text_to_blob(cell.column or ""),
                  cell.value, cell.writetime, cell.column is None))
 
+    def clear_irregularities_of(self, table: TableRef) -> None:
+        if physical_keyspace(META_KEYSPACE, self.prefix) in self._cluster.metadata.keyspaces:
+            self.session.execute(f"DELETE FROM {self._meta_table()} WHERE keyspace_name = %s AND table_name = %s",
+                                 (table.keyspace, table.table))
+
     def clear_irregularities(self) -> None:
         self.session.execute(f"DROP KEYSPACE IF EXISTS {_quote(physical_keyspace(META_KEYSPACE, self.prefix))}",
                              timeout=120)

@@ -1,0 +1,43 @@
+"""tfdata snapshot SOURCE [-o FILE.tfsnap]"""
+
+from __future__ import annotations
+
+import click
+
+from ..ops.snapshot import default_path, take_snapshot
+from ..output import FORMAT_OPTION, Progress, emit_json
+from .common import opened
+
+
+@click.command("snapshot")
+@click.argument("source")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Snapshot file (default: snapshots/<source>-<UTC time>.tfsnap).")
+@click.option("--consistent", is_flag=True,
+              help="Live clusters: capture changes made during the scan via RabbitMQ and re-read them.")
+@click.option("--force", is_flag=True, help="Overwrite an existing snapshot file.")
+@click.option("--dry-run", is_flag=True, help="Connect and list what would be captured; write nothing.")
+@FORMAT_OPTION
+@click.pass_context
+def command(ctx, source, output, consistent, force, dry_run, output_format):
+    """Capture SOURCE (profile, dump or snapshot) into one SQLite snapshot file (mode 0600)."""
+    path = output or str(default_path(source.rsplit("/", 1)[-1]))
+    with opened(ctx, source) as src:
+        if dry_run:
+            tables = [str(t) for t in src.tables()]
+            report = {"dry_run": True, "source": source, "output": path, "tables": tables, "consistent": consistent}
+            emit_json(report) if output_format == "json" else click.echo(
+                f"would snapshot {len(tables)} tables and the ZooKeeper trees of {source} into {path}")
+            return
+        with Progress(output_format == "text") as progress:
+            task = progress.task(f"snapshot {source}")
+            result = take_snapshot(src, path, force=force, consistent=consistent, on_cell=task.advance)
+    counts = result.manifest["counts"]
+    if output_format == "json":
+        emit_json({"path": result.path, "counts": counts, "mode": result.manifest["mode"],
+                   "rereads": result.rereads, "notifications": result.notifications})
+    else:
+        click.echo(f"snapshot {result.path}: {counts['objects']} objects, {counts['rows']} rows, "
+                   f"{counts['cells']} cells, {counts['znodes']} znodes ({result.manifest['mode']})")
+        if consistent:
+            click.echo(f"  {result.notifications} change notifications during the scan, {result.rereads} rows re-read")

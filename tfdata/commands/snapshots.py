@@ -1,0 +1,72 @@
+"""tfdata snapshots list | show FILE | verify FILE"""
+
+from __future__ import annotations
+
+import click
+
+from ..ops.snapshot import DEFAULT_DIR, list_snapshots, show_snapshot, verify_snapshot
+from ..output import FORMAT_OPTION, emit_json
+
+
+@click.group("snapshots")
+def command():
+    """Inspect snapshot files."""
+
+
+@command.command("list")
+@click.option("--dir", "directory", default=str(DEFAULT_DIR), show_default=True, type=click.Path(file_okay=False))
+@FORMAT_OPTION
+def list_cmd(directory, output_format):
+    """Snapshots in a directory with their sizes and counts."""
+    entries = list_snapshots(directory)
+    if output_format == "json":
+        emit_json(entries)
+        return
+    if not entries:
+        click.echo(f"no snapshots in {directory}")
+    for e in entries:
+        if "error" in e:
+            click.echo(f"{e['path']}  {e['size_bytes']:>12,} B  UNREADABLE: {e['error']}")
+            continue
+        c = e.get("counts") or {}
+        click.echo(f"{e['path']}  {e['size_bytes']:>12,} B  {e.get('created_at')}  {e.get('mode')}  "
+                   f"{c.get('objects', 0)} objects, {c.get('cells', 0)} cells, {c.get('znodes', 0)} znodes")
+
+
+@command.command("show")
+@click.argument("file", type=click.Path(dir_okay=False))
+@FORMAT_OPTION
+def show_cmd(file, output_format):
+    """The manifest and per-type object counts."""
+    info = show_snapshot(file)
+    if output_format == "json":
+        emit_json(info)
+        return
+    m = info["manifest"]
+    click.echo(f"{file} ({info['size_bytes']:,} bytes)")
+    for key in ("created_at", "tfdata_version", "mode", "source", "prefix", "cassandra_version", "detected_release"):
+        if key in m:
+            click.echo(f"  {key}: {m[key]}")
+    c = m["counts"]
+    click.echo(f"  counts: {c['objects']} objects, {c['rows']} rows, {c['cells']} cells, {c['znodes']} znodes")
+    for name, t in m["tables"].items():
+        click.echo(f"  {name}: {t['rows']} rows, {t['cells']} cells, hash {t['content_hash'][:16]}")
+    click.echo("  object types:")
+    for t, n in info["object_types"].items():
+        click.echo(f"    {t}: {n}")
+
+
+@command.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False))
+@FORMAT_OPTION
+@click.pass_context
+def verify_cmd(ctx, file, output_format):
+    """Recompute every hash; exit 1 if the file does not match its manifest."""
+    result = verify_snapshot(file)
+    if output_format == "json":
+        emit_json(result.__dict__)
+    else:
+        click.echo(f"{file}: {'OK' if result.ok else 'CORRUPT'}")
+        for p in result.problems:
+            click.echo(f"  {p}")
+    ctx.exit(0 if result.ok else 1)

@@ -1,0 +1,237 @@
+"""Take, verify, list and show snapshots."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import InputError
+from ..model.cells import TableRef
+from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
+from ..snapshot.store import SnapshotSource, SnapshotWriter, read_manifest, rehash, summarize
+
+DEFAULT_DIR = Path("snapshots")
+UUID_REF = TableRef(CONFIG_KEYSPACE, UUID_TABLE)
+
+
+def default_path(label: str, directory: Path = DEFAULT_DIR) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)[:40]
+    return directory / f"{safe}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.tfsnap"
+
+
+@dataclass
+class SnapshotResult:
+    path: str
+    manifest: dict[str, Any]
+    rereads: int = 0
+    notifications: int = 0
+
+
+def take_snapshot(source, path: str | os.PathLike, force: bool = False, consistent: bool = False,
+                  on_cell: Callable[[], None] | None = None, max_drain_rounds: int = 20,
+                  settle_seconds: float = 1.0) -> SnapshotResult:
+    """Stream a source into a new snapshot file.
+
+    ``consistent`` (live clusters): a durable queue bound to vnc_config.object-update is declared
+    before the scan; afterwards every row a notified change touched is read again, until a round
+    brings no new notification, so config_db_uuid matches one moment's state.
+    """
+    writer = SnapshotWriter(path, force=force)
+    capture = None
+    try:
+        if consistent:
+            if source.info.kind != "cluster":
+                raise InputError("--consistent needs a live cluster as SOURCE")
+            capture = _Capture(source.profile)
+        for table in source.tables():
+            writer.add_table(table)
+        for table, cell in source.cells():
+            writer.add_cell(table, cell)
+            if on_cell:
+                on_cell()
+        for node in source.znodes():
+            writer.add_znode(node)
+        rereads = notes = 0
+        if capture is not None:
+            rereads, notes = capture.reconcile(source, writer, max_drain_rounds, settle_seconds)
+        manifest = {
+            "source": {"kind": source.info.kind, "location": source.info.location},
+            "prefix": source.info.prefix,
+            "mode": "consistent" if consistent else "plain",
+        }
+        if source.info.kind == "cluster":
+            try:
+                manifest["cassandra_version"] = source.cassandra.server_version()
+            except Exception:
+                pass
+        manifest = writer.finish(manifest)
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        if capture is not None:
+            capture.close()
+    return SnapshotResult(str(path), manifest, rereads, notes)
+
+
+class _Capture:
+    """The queue that makes a snapshot consistent; removed when the snapshot is done."""
+
+    def __init__(self, profile) -> None:
+        from ..stores.rabbitmq import connect, declare_capture_queue
+
+        self.queue = f"tfdata.snapshot.{uuidlib.uuid4()}"
+        self.conn = connect(profile.rabbitmq, f"rabbitmq of profile '{profile.name}'")
+        self.channel = self.conn.channel()
+        declare_capture_queue(self.channel, self.queue)
+
+    def drain(self) -> list:
+        from ..stores.rabbitmq import Notification
+
+        out = []
+        while True:
+            method, _, body = self.channel.basic_get(self.queue, auto_ack=False)
+            if method is None:
+                return out
+            try:
+                out.append(Notification.parse(body))
+            except ValueError:
+                pass  # not ours to interpret; still acked so it does not loop
+            self.channel.basic_ack(method.delivery_tag)
+
+    def reconcile(self, source, writer: SnapshotWriter, rounds: int, settle: float) -> tuple[int, int]:
+        from ..model.objects import decode_row
+
+        rereads = total = 0
+        for _ in range(rounds):
+            time.sleep(settle)
+            notes = self.drain()
+            if not notes:
+                break
+            total += len(notes)
+            rows: set[str] = set()
+            types: set[str] = set()
+            for note in notes:
+                rows.add(note.uuid)
+                rows.update(note.peer_uuids())
+                if note.type:
+                    types.add(note.type)
+            # peers named in the rows as stored before and after the change
+            for key in list(rows):
+                before = _stored_row(writer.conn, key)
+                after = source.cassandra.row_cells(UUID_REF, key)
+                for cells in (before, after):
+                    obj = decode_row(key, cells)
+                    if obj.parent:
+                        rows.add(obj.parent[1])
+                    rows.update(u for (_, u) in obj.refs)
+                    if obj.type:
+                        types.add(obj.type)
+            for key in rows:
+                writer.replace_object_row(UUID_REF, key, source.cassandra.row_cells(UUID_REF, key))
+                rereads += 1
+            for obj_type in types:
+                for table in (TableRef(CONFIG_KEYSPACE, FQ_NAME_TABLE), TableRef(CONFIG_KEYSPACE, SHARED_TABLE)):
+                    writer.replace_object_row(table, obj_type, source.cassandra.row_cells(table, obj_type))
+                    rereads += 1
+        return rereads, total
+
+    def close(self) -> None:
+        try:
+            self.channel.queue_delete(self.queue)
+            self.conn.close()
+        except Exception:
+            pass
+
+
+def _stored_row(conn: sqlite3.Connection, key: str):
+    from ..model.cells import Cell, blob_to_text, text_to_blob
+
+    return [Cell(key, blob_to_text(c), v, w) for c, v, w in conn.execute(
+        "SELECT column, value, writetime FROM cells WHERE keyspace = ? AND tbl = ? AND key = ?",
+        (CONFIG_KEYSPACE, UUID_TABLE, text_to_blob(key)))]
+
+
+# ---------------------------------------------------------------------------------- inspect
+
+@dataclass
+class VerifyResult:
+    path: str
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+
+
+def verify_snapshot(path: str | os.PathLike) -> VerifyResult:
+    """Recompute every hash from the stored cells and compare with the manifest."""
+    path = Path(path)
+    try:
+        src = SnapshotSource(path)
+    except InputError as exc:
+        return VerifyResult(str(path), False, [str(exc)])
+    problems: list[str] = []
+    try:
+        check = src.conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if check != "ok":
+            problems.append(f"SQLite integrity check failed: {check}")
+        # recompute in a scratch copy of the range table
+        mem = sqlite3.connect(":memory:")
+        src.conn.backup(mem)
+        rehash(mem)
+        fresh = summarize(mem)
+        manifest = src.manifest
+        for name, expected in manifest.get("tables", {}).items():
+            got = fresh["tables"].get(name)
+            if got is None:
+                problems.append(f"table {name} listed in the manifest is missing")
+            elif got != expected:
+                problems.append(f"table {name}: content differs from the manifest "
+                                f"(cells {got['cells']} vs {expected['cells']}, hash {got['content_hash'][:12]} "
+                                f"vs {expected['content_hash'][:12]})")
+        for name in set(fresh["tables"]) - set(manifest.get("tables", {})):
+            problems.append(f"table {name} is not in the manifest")
+        if (fresh["znodes_hash"], fresh["all_znodes_hash"]) != (manifest.get("znodes_hash"), manifest.get("all_znodes_hash")):
+            problems.append("ZooKeeper nodes differ from the manifest hash")
+        stored = {(k, t, r): (c, ti) for k, t, r, c, ti in src.conn.execute(
+            "SELECT keyspace, tbl, range, content, timed FROM range_hashes")}
+        recomputed = {(k, t, r): (c, ti) for k, t, r, c, ti in mem.execute(
+            "SELECT keyspace, tbl, range, content, timed FROM range_hashes")}
+        bad = [k for k in stored.keys() | recomputed.keys() if stored.get(k) != recomputed.get(k)]
+        if bad:
+            problems.append(f"{len(bad)} range hash(es) do not match the cells (first: {bad[0][0]}.{bad[0][1]} "
+                            f"range {bad[0][2]})")
+        mem.close()
+    except sqlite3.DatabaseError as exc:
+        problems.append(f"cannot read the snapshot: {exc}")
+    finally:
+        src.close()
+    return VerifyResult(str(path), not problems, problems)
+
+
+def show_snapshot(path: str | os.PathLike) -> dict[str, Any]:
+    with SnapshotSource(path) as src:
+        counts = {t: n for t, n in src.conn.execute("SELECT type, objects FROM object_counts")}
+        return {"path": str(path), "size_bytes": Path(path).stat().st_size, "manifest": src.manifest,
+                "object_types": counts}
+
+
+def list_snapshots(directory: str | os.PathLike = DEFAULT_DIR) -> list[dict[str, Any]]:
+    out = []
+    for path in sorted(Path(directory).glob("*.tfsnap")):
+        entry: dict[str, Any] = {"path": str(path), "size_bytes": path.stat().st_size}
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                manifest = read_manifest(conn, path)
+            finally:
+                conn.close()
+            entry.update(created_at=manifest.get("created_at"), source=manifest.get("source"),
+                         mode=manifest.get("mode"), counts=manifest.get("counts"))
+        except (InputError, sqlite3.DatabaseError) as exc:
+            entry["error"] = str(exc)
+        out.append(entry)
+    return out

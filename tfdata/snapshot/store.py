@@ -1,0 +1,354 @@
+"""The snapshot file: SQLite (made with sqlite-utils) that people can query and tfdata can replay.
+
+Tables:
+  manifest(key, value)           source, time, version, prefix, counts, hashes (JSON values)
+  tables(keyspace, tbl, ...)     every table of the source, empty ones included
+  cells(keyspace, tbl, key, column, value, writetime, literal, range)  keys/columns as BLOB (exact bytes)
+  empty_rows(keyspace, tbl, key) rows a dump held without cells
+  znodes(path, data, stat..., leaf)   inner nodes included
+  range_hashes(keyspace, tbl, range, rows, cells, content, timed)
+  objects(uuid, type, fq_name, parent_type, parent_uuid, props, refs, problems)  decoded config objects
+Views: object_counts (per type), virtual_networks_per_project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import sqlite_utils
+
+from .. import __version__
+from ..errors import InputError
+from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
+from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
+from ..model.objects import TfObject
+from ..model.zk import STAT_FIELDS, ZNode
+from ..stores.base import SourceInfo, table_order
+from .hashing import RANGES, TableHasher, combine_hex, znode_hash
+
+FORMAT_VERSION = 1
+_BATCH = 5000
+
+SCHEMA = """
+CREATE TABLE manifest (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE tables (keyspace TEXT, tbl TEXT, position INTEGER, PRIMARY KEY (keyspace, tbl));
+CREATE TABLE cells (keyspace TEXT NOT NULL, tbl TEXT NOT NULL, key BLOB NOT NULL, column BLOB NOT NULL,
+                    value TEXT NOT NULL, writetime INTEGER, literal INTEGER NOT NULL DEFAULT 0, range INTEGER NOT NULL,
+                    PRIMARY KEY (keyspace, tbl, key, column)) WITHOUT ROWID;
+CREATE TABLE empty_rows (keyspace TEXT, tbl TEXT, key BLOB, range INTEGER, PRIMARY KEY (keyspace, tbl, key));
+CREATE TABLE znodes (path TEXT PRIMARY KEY, data BLOB, czxid INTEGER, mzxid INTEGER, ctime INTEGER,
+                     mtime INTEGER, version INTEGER, cversion INTEGER, aversion INTEGER,
+                     ephemeral_owner INTEGER, data_length INTEGER, num_children INTEGER, pzxid INTEGER,
+                     has_stat INTEGER, leaf INTEGER);
+CREATE TABLE range_hashes (keyspace TEXT, tbl TEXT, range INTEGER, rows INTEGER, cells INTEGER,
+                           content TEXT, timed TEXT, PRIMARY KEY (keyspace, tbl, range));
+CREATE TABLE objects (uuid TEXT PRIMARY KEY, type TEXT, fq_name TEXT, fq_name_str TEXT, parent_type TEXT,
+                      parent_uuid TEXT, props TEXT, refs TEXT, problems TEXT, range INTEGER);
+CREATE INDEX objects_type ON objects(type);
+CREATE INDEX objects_parent ON objects(parent_uuid);
+CREATE VIEW object_counts AS SELECT type, count(*) AS objects FROM objects GROUP BY type ORDER BY type;
+CREATE VIEW virtual_networks_per_project AS
+  SELECT p.fq_name_str AS project, count(v.uuid) AS virtual_networks
+  FROM objects p LEFT JOIN objects v ON v.parent_uuid = p.uuid AND v.type = 'virtual_network'
+  WHERE p.type = 'project' GROUP BY p.uuid ORDER BY project;
+"""
+
+
+def _object_row(obj: TfObject, rng: int) -> tuple:
+    props: dict[str, Any] = dict(obj.props)
+    for name, items in obj.list_props.items():
+        props[name] = [value for _, value in items]
+    for name, items in obj.map_props.items():
+        props[name] = list(items.values())
+    refs = [{"type": t, "uuid": u, "value": v} for (t, u), v in obj.refs.items()]
+    return (obj.uuid, obj.type, json.dumps(obj.fq_name, ensure_ascii=False) if obj.fq_name is not None else None,
+            obj.fq_name_str or None, obj.parent_type, obj.parent[1] if obj.parent else None,
+            json.dumps(props, ensure_ascii=False), json.dumps(refs, ensure_ascii=False),
+            json.dumps([p.as_dict() for p in obj.problems], ensure_ascii=False) if obj.problems else None, rng)
+
+
+class SnapshotWriter:
+    """Builds a snapshot in a temporary file (mode 0600) and renames it into place at finish()."""
+
+    def __init__(self, path: str | os.PathLike, force: bool = False) -> None:
+        self.path = Path(path)
+        if self.path.exists() and not force:
+            from ..errors import TargetNotEmpty
+
+            raise TargetNotEmpty(f"{self.path}: file exists (use --force to overwrite)")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self._tmp.unlink(missing_ok=True)
+        fd = os.open(self._tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        self.conn = sqlite3.connect(self._tmp)
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn.executescript(SCHEMA)
+        self.db = sqlite_utils.Database(self.conn)
+        self.hashers: dict[TableRef, TableHasher] = {}
+        self.table_counts: dict[str, dict[str, int]] = {}
+        self.znode_count = 0
+        self.znode_hash = 0
+        self._cells: list[tuple] = []
+        self._objects: list[tuple] = []
+        self._row_key: tuple | None = None
+        self._row_cells: list[Cell] = []
+
+    # ------------------------------------------------------------------ cells
+    def add_table(self, table: TableRef) -> None:
+        if table not in self.hashers:
+            self.hashers[table] = TableHasher(str(table))
+            self.conn.execute("INSERT OR IGNORE INTO tables VALUES (?, ?, ?)",
+                              (table.keyspace, table.table, len(self.hashers)))
+
+    def add_cell(self, table: TableRef, cell: Cell) -> None:
+        self.add_table(table)
+        rng = self.hashers[table].add(cell)
+        if table.keyspace == CONFIG_KEYSPACE and table.table == UUID_TABLE:
+            self._collect_object_cell(cell, rng)
+        if cell.column is None:
+            self.conn.execute("INSERT OR IGNORE INTO empty_rows VALUES (?, ?, ?, ?)",
+                              (table.keyspace, table.table, text_to_blob(cell.key), rng))
+            return
+        self._cells.append((table.keyspace, table.table, text_to_blob(cell.key), text_to_blob(cell.column),
+                            cell.value, cell.writetime, int(cell.literal), rng))
+        if len(self._cells) >= _BATCH:
+            self._flush_cells()
+
+    def _flush_cells(self) -> None:
+        if self._cells:
+            try:
+                self.conn.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._cells)
+            except sqlite3.IntegrityError as exc:
+                raise InputError(f"source holds the same cell twice ({exc})") from None
+            self._cells = []
+
+    def _collect_object_cell(self, cell: Cell, rng: int) -> None:
+        from ..model.objects import decode_row
+
+        if self._row_key != cell.key:
+            self._finish_object()
+            self._row_key = cell.key
+            self._row_rng = rng
+        self._row_cells.append(cell)
+
+    def _finish_object(self) -> None:
+        from ..model.objects import decode_row
+
+        if self._row_key is not None and self._row_cells:
+            obj = decode_row(self._row_key, self._row_cells)
+            self._objects.append(_object_row(obj, self._row_rng))
+            if len(self._objects) >= 1000:
+                self._flush_objects()
+        self._row_cells = []
+        self._row_key = None
+
+    def _flush_objects(self) -> None:
+        if self._objects:
+            self.conn.executemany("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._objects)
+            self._objects = []
+
+    def replace_object_row(self, table: TableRef, key: str, cells: list[Cell]) -> None:
+        """Swap one row for a fresh read (consistent snapshots); hashes are recomputed at finish()."""
+        from ..model.objects import decode_row
+        from .hashing import range_of
+
+        self._flush_cells()
+        self._finish_object()
+        self._flush_objects()
+        blob = text_to_blob(key)
+        self.conn.execute("DELETE FROM cells WHERE keyspace = ? AND tbl = ? AND key = ?", (table.keyspace, table.table, blob))
+        rng = range_of(key)
+        self.conn.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                              [(table.keyspace, table.table, blob, text_to_blob(c.column), c.value, c.writetime,
+                                int(c.literal), rng) for c in cells if c.column is not None])
+        if table.keyspace == CONFIG_KEYSPACE and table.table == UUID_TABLE:
+            self.conn.execute("DELETE FROM objects WHERE uuid = ?", (key,))
+            if cells:
+                self.conn.execute("INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  _object_row(decode_row(key, cells), rng))
+        self._rehash_needed = True
+
+    # ------------------------------------------------------------------ znodes
+    def add_znode(self, node: ZNode) -> None:
+        stat = list(node.stat) if node.stat else [None] * len(STAT_FIELDS)
+        leaf = 1 if node.stat is None else int(node.stat[9] == 0)  # dumps hold leaves only
+        self.conn.execute("INSERT OR REPLACE INTO znodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          (node.path, node.data, *stat, int(node.stat is not None), leaf))
+        self.znode_count += 1
+
+    # ------------------------------------------------------------------ finish
+    def finish(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        self._flush_cells()
+        self._finish_object()
+        self._flush_objects()
+        if getattr(self, "_rehash_needed", False):
+            rehash(self.conn)
+        else:
+            for table, hasher in self.hashers.items():
+                self.conn.executemany(
+                    "INSERT INTO range_hashes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(table.keyspace, table.table, rng, h.rows, h.cells, *h.hexes())
+                     for rng, h in sorted(hasher.by_range.items())])
+        manifest = dict(manifest)
+        manifest.update(summarize(self.conn))
+        manifest.setdefault("format_version", FORMAT_VERSION)
+        manifest.setdefault("tfdata_version", __version__)
+        manifest.setdefault("created_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        write_manifest(self.conn, manifest)
+        self.conn.commit()
+        self.conn.execute("PRAGMA journal_mode = DELETE")
+        self.conn.close()
+        os.chmod(self._tmp, 0o600)
+        os.replace(self._tmp, self.path)
+        return manifest
+
+    def abort(self) -> None:
+        try:
+            self.conn.close()
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+
+def rehash(conn: sqlite3.Connection) -> None:
+    """Recompute range hashes from the stored cells (verify, and after in-place row swaps)."""
+    conn.execute("DELETE FROM range_hashes")
+    for table in [TableRef(k, t) for k, t in conn.execute("SELECT keyspace, tbl FROM tables ORDER BY position")]:
+        hasher = TableHasher(str(table))
+        for cell in _table_cells(conn, table):
+            hasher.add(cell)
+        conn.executemany("INSERT INTO range_hashes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         [(table.keyspace, table.table, rng, h.rows, h.cells, *h.hexes())
+                          for rng, h in sorted(hasher.by_range.items())])
+
+
+def summarize(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Counts and hashes for the manifest, derived from range_hashes and znodes."""
+    tables = {}
+    for ks, tbl in conn.execute("SELECT keyspace, tbl FROM tables ORDER BY position"):
+        rows = list(conn.execute("SELECT rows, cells, content, timed FROM range_hashes WHERE keyspace = ? AND tbl = ?",
+                                 (ks, tbl)))
+        tables[f"{ks}.{tbl}"] = {"rows": sum(r[0] for r in rows), "cells": sum(r[1] for r in rows),
+                                 "content_hash": combine_hex(r[2] for r in rows),
+                                 "timed_hash": combine_hex(r[3] for r in rows)}
+    zk_total = leaf_total = 0
+    count = leaves = 0
+    for path, data, leaf in conn.execute("SELECT path, data, leaf FROM znodes"):
+        h = znode_hash(ZNode(path, data or b""))
+        zk_total = (zk_total + h) % (1 << 128)
+        count += 1
+        if leaf:
+            leaf_total = (leaf_total + h) % (1 << 128)
+            leaves += 1
+    objects = conn.execute("SELECT count(*) FROM objects WHERE type IS NOT NULL").fetchone()[0]
+    return {"tables": tables, "counts": {"rows": sum(t["rows"] for t in tables.values()),
+                                         "cells": sum(t["cells"] for t in tables.values()),
+                                         "znodes": count, "znode_leaves": leaves, "objects": objects},
+            # leaves (path + data) are what dumps record and what comparisons use; inner nodes of
+            # the TF trees are created empty by makepath, but a snapshot keeps them for restore
+            "znodes_hash": f"{leaf_total:032x}", "all_znodes_hash": f"{zk_total:032x}", "ranges_per_table": RANGES}
+
+
+def _manifest_digest(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != "manifest_hash"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def write_manifest(conn: sqlite3.Connection, manifest: dict[str, Any]) -> None:
+    manifest["manifest_hash"] = _manifest_digest(manifest)
+    conn.execute("DELETE FROM manifest")
+    conn.executemany("INSERT INTO manifest VALUES (?, ?)", [(k, json.dumps(v)) for k, v in manifest.items()])
+
+
+def _table_cells(conn: sqlite3.Connection, table: TableRef) -> Iterator[Cell]:
+    """Cells of one table ordered by row key then column bytes, empty rows merged in."""
+    empty = iter(conn.execute("SELECT key FROM empty_rows WHERE keyspace = ? AND tbl = ? ORDER BY key",
+                              (table.keyspace, table.table)).fetchall())
+    next_empty = next(empty, None)
+    cur = conn.execute("SELECT key, column, value, writetime, literal FROM cells WHERE keyspace = ? AND tbl = ? "
+                       "ORDER BY key, column", (table.keyspace, table.table))
+    for key, column, value, writetime, literal in cur:
+        while next_empty is not None and next_empty[0] < key:
+            yield Cell(blob_to_text(next_empty[0]), None, "", None)
+            next_empty = next(empty, None)
+        yield Cell(blob_to_text(key), blob_to_text(column), value, writetime, bool(literal))
+    while next_empty is not None:
+        yield Cell(blob_to_text(next_empty[0]), None, "", None)
+        next_empty = next(empty, None)
+
+
+class SnapshotSource:
+    """A snapshot file as a Source (read-only)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise InputError(f"{self.path}: no such file")
+        with open(self.path, "rb") as fp:
+            if fp.read(16) != b"SQLite format 3\x00":
+                raise InputError(f"{self.path}: not a tfdata snapshot (not an SQLite file)")
+        self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            self.manifest = read_manifest(self.conn, self.path)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise InputError(f"{self.path}: not a tfdata snapshot ({exc})") from None
+        self.info = SourceInfo("snapshot", str(self.path), self.manifest.get("prefix"))
+
+    def tables(self) -> list[TableRef]:
+        return [TableRef(k, t) for k, t in self.conn.execute("SELECT keyspace, tbl FROM tables ORDER BY position")]
+
+    def cells(self, tables: Iterable[TableRef] | None = None) -> Iterator[tuple[TableRef, Cell]]:
+        for table in (table_order(tables) if tables is not None else self.tables()):
+            for cell in _table_cells(self.conn, table):
+                yield table, cell
+
+    def range_cells(self, table: TableRef, rng: int) -> Iterator[Cell]:
+        cur = self.conn.execute("SELECT key, column, value, writetime, literal FROM cells "
+                                "WHERE keyspace = ? AND tbl = ? AND range = ? ORDER BY key, column",
+                                (table.keyspace, table.table, rng))
+        for key, column, value, writetime, literal in cur:
+            yield Cell(blob_to_text(key), blob_to_text(column), value, writetime, bool(literal))
+
+    def range_hashes(self, table: TableRef) -> dict[int, tuple[str, str, int]]:
+        return {r: (c, t, n) for r, c, t, n in self.conn.execute(
+            "SELECT range, content, timed, cells FROM range_hashes WHERE keyspace = ? AND tbl = ?",
+            (table.keyspace, table.table))}
+
+    def znodes(self) -> Iterator[ZNode]:
+        for row in self.conn.execute("SELECT * FROM znodes ORDER BY path"):
+            path, data, *stat_and_flags = row
+            stat = tuple(stat_and_flags[:len(STAT_FIELDS)]) if stat_and_flags[len(STAT_FIELDS)] else None
+            yield ZNode(path, data or b"", stat)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "SnapshotSource":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_manifest(conn: sqlite3.Connection, path: Path) -> dict[str, Any]:
+    try:
+        rows = conn.execute("SELECT key, value FROM manifest").fetchall()
+    except sqlite3.OperationalError:
+        raise InputError(f"{path}: not a tfdata snapshot (no manifest table)") from None
+    try:
+        manifest = {k: json.loads(v) for k, v in rows}
+    except ValueError:
+        raise InputError(f"{path}: snapshot manifest is not valid JSON") from None
+    if "format_version" not in manifest:
+        raise InputError(f"{path}: not a tfdata snapshot (manifest has no format_version)")
+    if manifest.get("manifest_hash") != _manifest_digest(manifest):
+        raise InputError(f"{path}: snapshot manifest hash does not match its content (edited or corrupt)")
+    return manifest
