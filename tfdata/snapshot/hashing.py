@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Callable
 
 try:  # the driver's C extension; pure-Python fallback otherwise
     from cassandra.cmurmur3 import murmur3
@@ -69,17 +70,29 @@ class TableHasher:
     table: str
     ranges: int = RANGES
     by_range: dict[int, RangeHash] = field(default_factory=dict)
+    on_row: "Callable[[str, int, int, int], None] | None" = None  # (key, range, content, timed) per finished row
     _last_key: str | None = None
     _last_range: int = 0
+    _row_content: int = 0
+    _row_timed: int = 0
 
     def add(self, cell: Cell) -> int:
         if cell.key != self._last_key:
+            self.end_row()
             self._last_key = cell.key
             self._last_range = range_of(cell.key, self.ranges)
             self.by_range.setdefault(self._last_range, RangeHash()).rows += 1
         content, timed = cell_hashes(self.table, cell)
         self.by_range[self._last_range].add(content, timed, 1 if cell.column is not None else 0)
+        self._row_content = (self._row_content + content) % _MOD
+        self._row_timed = (self._row_timed + timed) % _MOD
         return self._last_range
+
+    def end_row(self) -> None:
+        if self._last_key is not None and self.on_row is not None:
+            self.on_row(self._last_key, self._last_range, self._row_content, self._row_timed)
+        self._last_key = None
+        self._row_content = self._row_timed = 0
 
     def total(self) -> RangeHash:
         out = RangeHash()
@@ -87,6 +100,10 @@ class TableHasher:
             out.rows += r.rows
             out.add(r.content, r.timed, r.cells)
         return out
+
+
+def to_blob(value: int) -> bytes:
+    return value.to_bytes(16, "big")
 
 
 def combine_hex(values) -> str:

@@ -30,7 +30,7 @@ from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
 from ..model.objects import TfObject
 from ..model.zk import STAT_FIELDS, ZNode
 from ..stores.base import SourceInfo, table_order
-from .hashing import RANGES, TableHasher, combine_hex, znode_hash
+from .hashing import RANGES, TableHasher, combine_hex, to_blob, znode_hash
 
 FORMAT_VERSION = 1
 _BATCH = 5000
@@ -48,6 +48,8 @@ CREATE TABLE znodes (path TEXT PRIMARY KEY, data BLOB, czxid INTEGER, mzxid INTE
                      has_stat INTEGER, leaf INTEGER);
 CREATE TABLE range_hashes (keyspace TEXT, tbl TEXT, range INTEGER, rows INTEGER, cells INTEGER,
                            content TEXT, timed TEXT, PRIMARY KEY (keyspace, tbl, range));
+CREATE TABLE row_hashes (keyspace TEXT, tbl TEXT, key BLOB, range INTEGER, content BLOB, timed BLOB,
+                         PRIMARY KEY (keyspace, tbl, key)) WITHOUT ROWID;
 CREATE TABLE objects (uuid TEXT PRIMARY KEY, type TEXT, fq_name TEXT, fq_name_str TEXT, parent_type TEXT,
                       parent_uuid TEXT, props TEXT, refs TEXT, problems TEXT, range INTEGER);
 CREATE INDEX objects_type ON objects(type);
@@ -97,6 +99,7 @@ class SnapshotWriter:
         self.znode_count = 0
         self.znode_hash = 0
         self._cells: list[tuple] = []
+        self._row_hashes: list[tuple] = []
         self._objects: list[tuple] = []
         self._row_key: tuple | None = None
         self._row_cells: list[Cell] = []
@@ -104,7 +107,7 @@ class SnapshotWriter:
     # ------------------------------------------------------------------ cells
     def add_table(self, table: TableRef) -> None:
         if table not in self.hashers:
-            self.hashers[table] = TableHasher(str(table))
+            self.hashers[table] = TableHasher(str(table), on_row=self._row_hash_sink(table))
             self.conn.execute("INSERT OR IGNORE INTO tables VALUES (?, ?, ?)",
                               (table.keyspace, table.table, len(self.hashers)))
 
@@ -121,6 +124,22 @@ class SnapshotWriter:
                             cell.value, cell.writetime, int(cell.literal), rng))
         if len(self._cells) >= _BATCH:
             self._flush_cells()
+
+    def _row_hash_sink(self, table: TableRef):
+        def sink(key: str, rng: int, content: int, timed: int) -> None:
+            self._row_hashes.append((table.keyspace, table.table, text_to_blob(key), rng, to_blob(content),
+                                     to_blob(timed)))
+            if len(self._row_hashes) >= _BATCH:
+                self._flush_row_hashes()
+        return sink
+
+    def _flush_row_hashes(self) -> None:
+        if self._row_hashes:
+            try:
+                self.conn.executemany("INSERT INTO row_hashes VALUES (?, ?, ?, ?, ?, ?)", self._row_hashes)
+            except sqlite3.IntegrityError:
+                raise InputError("source holds a row twice (its cells are not contiguous)") from None
+            self._row_hashes = []
 
     def _flush_cells(self) -> None:
         if self._cells:
@@ -189,6 +208,9 @@ class SnapshotWriter:
         self._flush_cells()
         self._finish_object()
         self._flush_objects()
+        for hasher in self.hashers.values():
+            hasher.end_row()
+        self._flush_row_hashes()
         if getattr(self, "_rehash_needed", False):
             rehash(self.conn)
         else:
@@ -220,10 +242,15 @@ class SnapshotWriter:
 def rehash(conn: sqlite3.Connection) -> None:
     """Recompute range hashes from the stored cells (verify, and after in-place row swaps)."""
     conn.execute("DELETE FROM range_hashes")
+    conn.execute("DELETE FROM row_hashes")
     for table in [TableRef(k, t) for k, t in conn.execute("SELECT keyspace, tbl FROM tables ORDER BY position")]:
-        hasher = TableHasher(str(table))
+        rows: list[tuple] = []
+        hasher = TableHasher(str(table), on_row=lambda key, rng, c, t, table=table: rows.append(
+            (table.keyspace, table.table, text_to_blob(key), rng, to_blob(c), to_blob(t))))
         for cell in _table_cells(conn, table):
             hasher.add(cell)
+        hasher.end_row()
+        conn.executemany("INSERT INTO row_hashes VALUES (?, ?, ?, ?, ?, ?)", rows)
         conn.executemany("INSERT INTO range_hashes VALUES (?, ?, ?, ?, ?, ?, ?)",
                          [(table.keyspace, table.table, rng, h.rows, h.cells, *h.hexes())
                           for rng, h in sorted(hasher.by_range.items())])

@@ -1,0 +1,81 @@
+"""tfdata diff A B"""
+
+from __future__ import annotations
+
+import json
+import sys
+from itertools import groupby
+
+import click
+
+from ..ops.diff import DiffOptions, diff_sources
+from ..output import FORMAT_OPTION, Progress, emit_json
+from .common import opened
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def render_text(result, details: bool = True) -> None:
+    color = sys.stdout.isatty()
+    marks = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}
+    objects = [c for c in result.changes if c["kind"] == "object"]
+    for obj_type, group in groupby(objects, key=lambda c: c.get("type") or "?"):
+        group = list(group)
+        click.echo(click.style(f"{obj_type} ({len(group)})", bold=True) if color else f"{obj_type} ({len(group)})")
+        for c in group:
+            mark, fg = marks[c["change"]]
+            name = ":".join(c.get("fq_name") or []) or "?"
+            line = f"  {mark} {c['uuid']}  {name}"
+            click.echo(click.style(line, fg=fg) if color else line)
+            if details:
+                for d in c.get("details", []):
+                    click.echo(f"      {d['field']}: {_short(d.get('old'))} -> {_short(d.get('new'))}")
+    rows = [c for c in result.changes if c["kind"] == "row"]
+    for table, group in groupby(rows, key=lambda c: f"{c['keyspace']}.{c['table']}"):
+        group = list(group)
+        click.echo(f"{table} ({len(group)} rows)")
+        for c in group:
+            mark, fg = marks[c["change"]]
+            line = f"  {mark} {c['key']}" + (f"  [{', '.join(c['fields'])}]" if c.get("fields") else "")
+            click.echo(click.style(line, fg=fg) if color else line)
+    nodes = [c for c in result.changes if c["kind"] == "znode"]
+    if nodes:
+        click.echo(f"zookeeper ({len(nodes)} nodes)")
+        for c in nodes:
+            mark, fg = marks[c["change"]]
+            line = f"  {mark} {c['path']}"
+            if c.get("details"):
+                line += f"  {_short(c['details'][0]['old'])} -> {_short(c['details'][0]['new'])}"
+            click.echo(click.style(line, fg=fg) if color else line)
+    s = result.summary()
+    click.echo("equal" if result.equal else f"{s['added']} added, {s['removed']} removed, {s['changed']} changed")
+
+
+@click.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--ignore", multiple=True, metavar="FIELD",
+              help="Field that may differ: dotted path (props.id_perms.last_modified or id_perms.last_modified, "
+                   "wildcards ok), META:latest_col_ts, a column name, or 'writetimes'. Repeatable.")
+@click.option("--type", "types", multiple=True, help="Only these object types. Repeatable.")
+@click.option("--keyspace", "keyspaces", multiple=True,
+              help="Only these keyspaces ('zookeeper' for the znodes). Repeatable.")
+@click.option("--writetimes", is_flag=True, help="Also compare cell write times.")
+@click.option("--no-details", is_flag=True, help="Text output: list changed objects without their fields.")
+@FORMAT_OPTION
+@click.pass_context
+def command(ctx, a, b, ignore, types, keyspaces, writetimes, no_details, output_format):
+    """Object-level differences between A and B (each a snapshot, dump or profile). Exit 0 equal, 1 different."""
+    options = DiffOptions(ignore=list(ignore), types=list(types), keyspaces=list(keyspaces), writetimes=writetimes)
+    with opened(ctx, a) as sa, opened(ctx, b) as sb:
+        with Progress(output_format == "text") as progress:
+            task = progress.task("reading both sides")
+            result = diff_sources(sa, sb, options, on_cell=task.advance)
+    if output_format == "json":
+        emit_json(result.as_dict())
+    else:
+        render_text(result, details=not no_details)
+    ctx.exit(0 if result.equal else 1)

@@ -1,0 +1,310 @@
+"""Object-level differences between two states of the config store.
+
+Any two sources (snapshot, dump, live cluster) are first brought to snapshot form (sources that
+are not snapshots are streamed into temporary snapshot files, so memory stays bounded), then:
+rows whose hashes are equal on both sides are skipped in SQL, and only the differing rows are
+decoded and compared with deepdiff. obj_uuid_table rows are compared as objects (props, list and
+map items, refs and their attrs, parent, children, backrefs); obj_fq_name_table and
+obj_shared_table cells are folded into the object they name; other keyspaces are compared per
+row and column; ZooKeeper per node (path and data).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sqlite3
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from deepdiff import DeepDiff
+
+from ..model.cells import Cell, blob_to_text, text_to_blob
+from ..model.fqname import split_fq_name_column, split_shared_column
+from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
+from ..model.objects import decode_row
+from ..snapshot.store import SnapshotSource
+
+
+@dataclass
+class DiffOptions:
+    ignore: list[str] = field(default_factory=list)  # dotted field paths (wildcards ok) or column names
+    types: list[str] = field(default_factory=list)  # object types to compare (underscore or dash)
+    keyspaces: list[str] = field(default_factory=list)
+    writetimes: bool = False
+    zookeeper: bool = True
+
+
+@dataclass
+class DiffResult:
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def equal(self) -> bool:
+        return not self.changes
+
+    def summary(self) -> dict[str, int]:
+        out = {"added": 0, "removed": 0, "changed": 0}
+        for c in self.changes:
+            out[c["change"]] += 1
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"equal": self.equal, "summary": self.summary(), "changes": self.changes}
+
+
+# ---------------------------------------------------------------------------------- documents
+
+def object_document(key: str, cells: list[Cell], options: DiffOptions) -> dict[str, Any]:
+    obj = decode_row(key, cells)
+    doc = obj.to_document()
+    doc.pop("uuid", None)
+    if options.writetimes:
+        doc["writetimes"] = {c.column: c.writetime for c in cells if c.column is not None}
+    if obj.problems:
+        doc["malformed"] = {p.column or p.kind: p.kind for p in obj.problems if p.kind in ("bad_json", "unknown_column")}
+    return _apply_ignores(doc, options.ignore)
+
+
+def _apply_ignores(doc: dict[str, Any], patterns: list[str]) -> dict[str, Any]:
+    for pattern in patterns:
+        if pattern == "writetimes":
+            doc.pop("writetimes", None)
+            continue
+        if pattern.startswith("META:"):
+            name = pattern[5:]
+            doc["meta"] = [m for m in doc.get("meta", []) if not fnmatch.fnmatch(m, name)]
+            if "writetimes" in doc:
+                doc["writetimes"] = {c: t for c, t in doc["writetimes"].items() if not fnmatch.fnmatch(c, pattern)}
+            continue
+        for candidate in (pattern, "props." + pattern):
+            _drop_path(doc, candidate.split("."))
+    return doc
+
+
+def _drop_path(node: Any, parts: list[str]) -> None:
+    if not parts or not isinstance(node, dict):
+        return
+    head, rest = parts[0], parts[1:]
+    for key in [k for k in node if fnmatch.fnmatch(str(k), head)]:
+        if rest:
+            _drop_path(node[key], rest)
+        else:
+            del node[key]
+
+
+def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each changed leaf as {"field": dotted path, "old": ..., "new": ...} via deepdiff."""
+    dd = DeepDiff(old, new, verbose_level=2)
+    out: list[dict[str, Any]] = []
+    for report, items in dd.items():
+        if not isinstance(items, dict):
+            continue
+        for path, detail in items.items():
+            entry: dict[str, Any] = {"field": _dotted(path)}
+            if report in ("values_changed", "type_changes"):
+                entry.update(old=detail.get("old_value"), new=detail.get("new_value"))
+            elif report.endswith("_added"):
+                entry.update(old=None, new=detail)
+            elif report.endswith("_removed"):
+                entry.update(old=detail, new=None)
+            out.append(entry)
+    return sorted(out, key=lambda e: e["field"])
+
+
+def _dotted(path: str) -> str:
+    # root['props']['ipam[]']['0'] -> props.ipam[].0
+    import re
+
+    parts = re.findall(r"\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+)\]", path)
+    return ".".join(p[1:-1] if p[:1] in "'\"" else p for p in parts)
+
+
+# ---------------------------------------------------------------------------------- comparing
+
+def as_snapshot(source, stack: ExitStack, workdir: str, label: str,
+                on_cell: Callable[[], None] | None = None) -> SnapshotSource:
+    """A snapshot of any source: the snapshot itself, or a temporary one streamed from it."""
+    if isinstance(source, SnapshotSource):
+        return source
+    from .snapshot import take_snapshot
+
+    path = Path(workdir) / f"{label}.tfsnap"
+    take_snapshot(source, path, force=True, on_cell=on_cell)
+    snap = SnapshotSource(path)
+    stack.callback(snap.close)
+    return snap
+
+
+def diff_sources(a, b, options: DiffOptions | None = None, workdir: str | None = None,
+                 on_cell: Callable[[], None] | None = None) -> DiffResult:
+    options = options or DiffOptions()
+    with ExitStack() as stack:
+        tmp = workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="tfdata-diff-"))
+        sa = as_snapshot(a, stack, tmp, "a", on_cell)
+        sb = as_snapshot(b, stack, tmp, "b", on_cell)
+        return diff_snapshots(sa, sb, options)
+
+
+def diff_snapshots(a: SnapshotSource, b: SnapshotSource, options: DiffOptions | None = None) -> DiffResult:
+    options = options or DiffOptions()
+    result = DiffResult()
+    conn = sqlite3.connect(f"file:{a.path}?mode=ro", uri=True)
+    conn.execute("ATTACH DATABASE ? AS b", (f"file:{b.path}?mode=ro",))
+    try:
+        tables = list(dict.fromkeys(a.tables() + b.tables()))
+        want_ks = set(options.keyspaces)
+        types = {t.replace("-", "_") for t in options.types}
+        object_changes: dict[str, dict[str, Any]] = {}
+        for table in tables:
+            if want_ks and table.keyspace not in want_ks:
+                continue
+            column = "timed" if options.writetimes else "content"
+            keys = _differing_keys(conn, table.keyspace, table.table, column)
+            if not keys:
+                continue
+            if table.keyspace == CONFIG_KEYSPACE and table.table == UUID_TABLE:
+                for key in keys:
+                    change = _object_change(conn, key, options)
+                    if change and (not types or change.get("type") in types):
+                        object_changes[key] = change
+            elif table.keyspace == CONFIG_KEYSPACE and table.table in (FQ_NAME_TABLE, SHARED_TABLE):
+                _fold_index_changes(conn, table.table, keys, object_changes, options, types)
+            elif not types:
+                for key in keys:
+                    change = _row_change(conn, table.keyspace, table.table, key, options)
+                    if change:
+                        result.changes.append(change)
+        result.changes[:0] = sorted(object_changes.values(), key=lambda c: (c.get("type") or "", c["uuid"]))
+        if options.zookeeper and not types and (not want_ks or "zookeeper" in want_ks):
+            result.changes.extend(_znode_changes(conn))
+    finally:
+        conn.close()
+    return result
+
+
+def _differing_keys(conn: sqlite3.Connection, ks: str, tbl: str, column: str) -> list[bytes]:
+    """Row keys whose hash differs or that exist on one side only — pure SQL, no decoding."""
+    rows = conn.execute(
+        f"""SELECT x.key FROM main.row_hashes x LEFT JOIN b.row_hashes y
+              ON y.keyspace = x.keyspace AND y.tbl = x.tbl AND y.key = x.key
+            WHERE x.keyspace = ? AND x.tbl = ? AND (y.key IS NULL OR y.{column} != x.{column})
+            UNION
+            SELECT y.key FROM b.row_hashes y LEFT JOIN main.row_hashes x
+              ON x.keyspace = y.keyspace AND x.tbl = y.tbl AND x.key = y.key
+            WHERE y.keyspace = ? AND y.tbl = ? AND x.key IS NULL""", (ks, tbl, ks, tbl)).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def _row_cells(conn: sqlite3.Connection, schema: str, ks: str, tbl: str, key: bytes) -> list[Cell] | None:
+    cur = conn.execute(f"SELECT column, value, writetime, literal FROM {schema}.cells "
+                       "WHERE keyspace = ? AND tbl = ? AND key = ? ORDER BY column", (ks, tbl, key))
+    cells = [Cell(blob_to_text(key), blob_to_text(c), v, w, bool(lit)) for c, v, w, lit in cur]
+    if cells:
+        return cells
+    empty = conn.execute(f"SELECT 1 FROM {schema}.empty_rows WHERE keyspace = ? AND tbl = ? AND key = ?",
+                         (ks, tbl, key)).fetchone()
+    return [] if empty else None
+
+
+def _object_change(conn: sqlite3.Connection, key: bytes, options: DiffOptions) -> dict[str, Any] | None:
+    old = _row_cells(conn, "main", CONFIG_KEYSPACE, UUID_TABLE, key)
+    new = _row_cells(conn, "b", CONFIG_KEYSPACE, UUID_TABLE, key)
+    uuid = blob_to_text(key)
+    if old is None and new is None:
+        return None
+    base = decode_row(uuid, new if new is not None else old)
+    change: dict[str, Any] = {"kind": "object", "uuid": uuid, "type": base.type, "fq_name": base.fq_name}
+    if old is None:
+        change["change"] = "added"
+        return change
+    if new is None:
+        change["change"] = "removed"
+        return change
+    fields = changed_fields(object_document(uuid, old, options), object_document(uuid, new, options))
+    if not fields:
+        return None
+    change["change"] = "changed"
+    change["fields"] = [f["field"] for f in fields]
+    change["details"] = fields
+    return change
+
+
+def _fold_index_changes(conn, table: str, keys: list[bytes], object_changes: dict[str, dict[str, Any]],
+                        options: DiffOptions, types: set[str]) -> None:
+    """fq-name index / shared-table cells that differ become fields of the object they name."""
+    label = "fq_name_index" if table == FQ_NAME_TABLE else "shared"
+    for key in keys:
+        obj_type = blob_to_text(key)
+        if types and obj_type not in types:
+            continue
+        old = {c.column: (c.value, c.writetime) for c in (_row_cells(conn, "main", CONFIG_KEYSPACE, table, key) or [])}
+        new = {c.column: (c.value, c.writetime) for c in (_row_cells(conn, "b", CONFIG_KEYSPACE, table, key) or [])}
+        for column in sorted(set(old) | set(new)):
+            o, n = old.get(column), new.get(column)
+            if not options.writetimes:
+                o = o and o[0]
+                n = n and n[0]
+            if o == n:
+                continue
+            split = split_fq_name_column(column) if table == FQ_NAME_TABLE else split_shared_column(column)
+            uuid = split[-1] if split else column
+            change = object_changes.get(uuid)
+            if change is None:
+                change = object_changes[uuid] = {"change": "changed", "kind": "object", "uuid": uuid,
+                                                 "type": obj_type, "fields": [], "details": []}
+            if change["change"] != "changed":
+                continue  # an added/removed object already says it all
+            field_name = f"{label}.{column}"
+            change.setdefault("fields", []).append(field_name)
+            change.setdefault("details", []).append({"field": field_name, "old": o, "new": n})
+
+
+def _row_change(conn, ks: str, tbl: str, key: bytes, options: DiffOptions) -> dict[str, Any] | None:
+    old = _row_cells(conn, "main", ks, tbl, key)
+    new = _row_cells(conn, "b", ks, tbl, key)
+    base = {"kind": "row", "keyspace": ks, "table": tbl, "key": blob_to_text(key)}
+    if old is None and new is None:
+        return None
+    if old is None:
+        return {"change": "added", **base}
+    if new is None:
+        return {"change": "removed", **base}
+    o = {c.column: (c.value, c.writetime) if options.writetimes else c.value for c in old if c.column is not None}
+    n = {c.column: (c.value, c.writetime) if options.writetimes else c.value for c in new if c.column is not None}
+    for pattern in options.ignore:
+        for d in (o, n):
+            for col in [c for c in d if fnmatch.fnmatch(c, pattern)]:
+                del d[col]
+    cols = sorted(c for c in set(o) | set(n) if o.get(c) != n.get(c))
+    if not cols:
+        return None
+    return {"change": "changed", **base, "fields": cols,
+            "details": [{"field": c, "old": o.get(c), "new": n.get(c)} for c in cols]}
+
+
+def _znode_changes(conn) -> list[dict[str, Any]]:
+    """Leaves on either side (dumps only have leaves), and data of nodes both sides have."""
+    out = []
+    rows = conn.execute(
+        """SELECT x.path, x.data, y.data, x.leaf, y.leaf FROM main.znodes x LEFT JOIN b.znodes y ON y.path = x.path
+           UNION ALL
+           SELECT y.path, NULL, y.data, NULL, y.leaf FROM b.znodes y LEFT JOIN main.znodes x ON x.path = y.path
+           WHERE x.path IS NULL""")
+    for path, da, db, la, lb in rows:
+        if la is not None and db is None and lb is None:
+            if la:
+                out.append({"change": "removed", "kind": "znode", "path": path})
+            continue
+        if la is None:
+            if lb:
+                out.append({"change": "added", "kind": "znode", "path": path})
+            continue
+        if (da or b"") != (db or b""):
+            out.append({"change": "changed", "kind": "znode", "path": path, "fields": ["data"],
+                        "details": [{"field": "data", "old": (da or b"").decode("utf-8", "replace"),
+                                     "new": (db or b"").decode("utf-8", "replace")}]})
+    return sorted(out, key=lambda c: c["path"])
