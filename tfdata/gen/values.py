@@ -202,8 +202,7 @@ def service_sg_rules(rng: random.Random, ports: list[int]) -> list[dict[str, Any
     return rules
 
 
-def acl_rules_from_policy(rng: random.Random, rules: list[dict[str, Any]], direction: str | None
-                          ) -> list[dict[str, Any]]:
+def acl_rules_from_policy(rules: list[dict[str, Any]], direction: str | None) -> list[dict[str, Any]]:
     """Schema-transformer's compiled form of policy rules (one AclRuleType per rule)."""
     compiled = []
     for rule in rules:

@@ -94,8 +94,9 @@ class TfObject:
             doc["props"].setdefault(prop + "{}", dict(items))
         doc["refs"] = {f"{t}:{u}": v for (t, u), v in self.refs.items()}
         doc["backrefs"] = {f"{t}:{u}": v for (t, u), v in self.backrefs.items()}
-        doc["children"] = sorted(f"{t}:{u}" for (t, u) in self.children)
-        doc["relaxbackrefs"] = sorted(self.relaxbackrefs)
+        # keyed by "type:uuid" so a difference names the child itself
+        doc["children"] = {f"{t}:{u}": True for (t, u) in sorted(self.children)}
+        doc["relaxbackrefs"] = {u: True for u in sorted(self.relaxbackrefs)}
         doc["meta"] = sorted(self.meta)
         if self.unknown:
             doc["unknown"] = dict(self.unknown)
