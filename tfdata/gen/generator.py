@@ -230,7 +230,7 @@ class CloudBuilder:
 
     # ------------------------------------------------------------------ infrastructure
     def infrastructure(self) -> None:
-        rng, admin = self.rng, v.CLOUD_ADMIN
+        admin = v.CLOUD_ADMIN
         n = self.n_objects
         self.out.allocation("/id/security-groups/id", 0, "__reserved__", self.now)
 
@@ -264,7 +264,8 @@ class CloudBuilder:
                 "linklocal_service_port": 80, "ip_fabric_DNS_service_name": "",
                 "ip_fabric_service_port": 8775, "ip_fabric_service_ip": ["10.10.0.10"]}]},
         })
-        self.make("global_qos_config", "default-global-qos-config", self.gsc, admin)
+        self.make("global_qos_config", "default-global-qos-config", self.gsc, admin, props={
+            "control_traffic_dscp": {"control": 48, "analytics": 40, "dns": 46}})
         for type_name, type_id in TAG_TYPES:
             node = self.make("tag_type", type_name, None, admin, props={"tag_type_id": f"0x{type_id:04x}"})
             self.out.allocation("/id/tags/types", type_id, type_name, node.created)
@@ -348,6 +349,7 @@ class CloudBuilder:
                 "physical_router_dataplane_ip": loopback,
                 "physical_router_loopback_ip": loopback,
                 "physical_router_vendor_name": "juniper",
+                "physical_router_device_family": "junos-qfx",
                 "physical_router_product_name": "qfx5120-48y",
                 "physical_router_role": "leaf",
                 "physical_router_vnc_managed": True,

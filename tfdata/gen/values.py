@@ -230,8 +230,8 @@ def acl_rules_from_policy(rules: list[dict[str, Any]], direction: str | None) ->
 
 
 def acl_hash(rng: random.Random) -> int:
-    """access_control_list_hash is a signed 64-bit Python hash() of the entries."""
-    return rng.getrandbits(64) - (1 << 63)
+    """access_control_list_hash: a hash of the entries; the schema declares it unsigned."""
+    return rng.getrandbits(63)
 
 
 def network_policy_rule(rng: random.Random, left_vn: str, right_vn: str,

@@ -121,6 +121,7 @@ class CassandraStore:
         self.fetch_size = fetch_size
         self._cluster, self.session = connect(profile.cassandra, f"cassandra of profile '{profile.name}'")
         self._prepared: dict[str, object] = {}
+        self._prepare_lock = threading.Lock()
 
     # ------------------------------------------------------------------ names
     def physical(self, table: TableRef) -> str:
@@ -143,7 +144,10 @@ class CassandraStore:
     def _prepare(self, cql: str):
         stmt = self._prepared.get(cql)
         if stmt is None:
-            stmt = self._prepared[cql] = self.session.prepare(cql)
+            with self._prepare_lock:
+                stmt = self._prepared.get(cql)
+                if stmt is None:
+                    stmt = self._prepared[cql] = self.session.prepare(cql)
         return stmt
 
     def cells(self, tables: Iterable[TableRef] | None = None) -> Iterator[tuple[TableRef, Cell]]:
@@ -273,6 +277,21 @@ class CassandraStore:
                         out.get_nowait()
                 except queue.Empty:
                     pass
+
+    def token_range_cells(self, table: TableRef, lo: int, hi: int) -> Iterator[Cell]:
+        """Cells with lo <= token(key) <= hi, in Cassandra's order (token, key bytes, column bytes)."""
+        stmt = self._prepare(
+            f"SELECT key, column1, value, WRITETIME(value) FROM {self.physical(table)} "
+            "WHERE token(key) >= ? AND token(key) <= ?")
+        bound = stmt.bind((lo, hi))
+        bound.fetch_size = self.fetch_size
+        for key, column, value, ts in self.session.execute(bound):
+            yield Cell(blob_to_text(key), blob_to_text(column), value if value is not None else "", ts)
+
+    def cell(self, table: TableRef, key: str, column: str) -> Cell | None:
+        stmt = self._prepare(f"SELECT value, WRITETIME(value) FROM {self.physical(table)} WHERE key = ? AND column1 = ?")
+        row = self.session.execute(stmt, (text_to_blob(key), text_to_blob(column))).one()
+        return None if row is None else Cell(key, column, row[0] if row[0] is not None else "", row[1])
 
     def row_cells(self, table: TableRef, key: str) -> list[Cell]:
         """All cells of one row (used to re-read single objects), paged."""

@@ -1,0 +1,1 @@
+"""The ISSU data path: pre/post (bulk copy), run (live changes), zk, verify."""
