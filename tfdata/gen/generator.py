@@ -706,7 +706,7 @@ class CloudBuilder:
                 self.instance_ip(network, vmi, owner)
 
         if plan.lr_vns:
-            self.router(project, owner, [networks[i] for i in plan.lr_vns], host_sg)
+            self.router(project, owner, [networks[i] for i in plan.lr_vns])
         if plan.address_group:
             prefixes = [{"ip_prefix": f"198.51.{rng.randrange(256)}.0", "ip_prefix_len": 24}
                         for _ in range(rng.randint(11, 16))]
@@ -743,7 +743,7 @@ class CloudBuilder:
         self.out.znode(f"{path}/{v.zk_ip_index(address)}", node.uuid, node.created)
         return node
 
-    def router(self, project: Node, owner: str, networks: list[Network], sgs: list[Node]) -> None:
+    def router(self, project: Node, owner: str, networks: list[Network]) -> None:
         """A Neutron router: interface ports, its own RT (imported by the attached VNs' RIs)."""
         interfaces = []
         for network in networks:

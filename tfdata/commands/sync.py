@@ -1,0 +1,250 @@
+"""tfdata sync pre | run | post | zk | verify — the ISSU data path."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..model.keyspaces import PRIVATE_KEYSPACES, TF_KEYSPACES
+from ..output import FORMAT_OPTION, Progress, emit_json
+
+FROM = click.option("--from", "source", default="old", show_default=True, help="Profile of the old cluster.")
+TO = click.option("--to", "target", default="new", show_default=True, help="Profile of the new cluster.")
+
+
+def _profiles(ctx, source, target):
+    from ..config import get_profile
+
+    obj = ctx.find_root().obj or {}
+    return (get_profile(source, obj.get("config_path"), obj.get("issu_conf")),
+            get_profile(target, obj.get("config_path"), obj.get("issu_conf")))
+
+
+def _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restart, checkpoint, output_format,
+          declare: str | None):
+    from ..stores.cassandra import CassandraStore
+    from ..sync.copy import copy_tables
+    from ..sync.run import declare_queue
+
+    old_p, new_p = _profiles(ctx, source, target)
+    if declare and not dry_run:
+        depth = declare_queue(old_p, declare)
+        if output_format == "text":
+            click.echo(f"run-sync queue '{declare}' declared on the old broker ({depth} messages waiting); "
+                       "changes made from now on are kept for `tfdata sync run`")
+    ckpt = Path(checkpoint) if checkpoint else Path(".tfdata") / f"sync-{'-'.join(keyspaces)[:40]}-{source}-{target}.ckpt"
+    if restart:
+        ckpt.unlink(missing_ok=True)
+    old = CassandraStore(old_p)
+    try:
+        new = CassandraStore(new_p)
+        try:
+            with Progress(output_format == "text") as progress:
+                task = progress.task("copy ranges")
+
+                def on_unit(done, total):
+                    task.set_total(total)
+                    task.advance(1)
+                result = copy_tables(old, new, keyspaces=keyspaces, ranges=ranges, workers=workers, rate=rate,
+                                     dry_run=dry_run, checkpoint=ckpt, on_unit=on_unit)
+        finally:
+            new.close()
+    finally:
+        old.close()
+    if output_format == "json":
+        emit_json(result.as_dict())
+        return
+    verb = "plan" if dry_run else "copied"
+    click.echo(f"{verb}: {source} -> {target} in {result.seconds:.1f}s"
+               + (f" ({result.skipped_units} ranges already done in an earlier run)" if result.skipped_units else ""))
+    for name, c in result.tables.items():
+        click.echo(f"  {name}: +{c['rows_added']} rows, ~{c['rows_updated']} updated, -{c['rows_deleted']} deleted, "
+                   f"{c['rows_same']} same; {c['cells_written']} cells written, {c['cells_deleted']} deleted"
+                   + (f", {c['bumped']} with bumped write time" if c["bumped"] else ""))
+    for name in result.missing_on_old:
+        click.echo(f"  {name}: not on the old cluster, left untouched")
+
+
+COPY_OPTIONS = [
+    click.option("--ranges", default=64, show_default=True, help="Token ranges per table (unit of work and resume)."),
+    click.option("--workers", default=4, show_default=True, help="Parallel range workers."),
+    click.option("--rate", type=float, default=None, help="At most this many cells written per second."),
+    click.option("--dry-run", is_flag=True, help="Compare only; print rows to add/update/delete per table."),
+    click.option("--restart", is_flag=True, help="Ignore a checkpoint from an interrupted run."),
+    click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+                 help="Checkpoint file (default .tfdata/sync-*.ckpt)."),
+]
+
+
+def copy_options(fn):
+    for option in reversed(COPY_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+@click.group("sync")
+def command():
+    """The ISSU data path: pre, run, post, zk, verify (old -> new)."""
+
+
+@command.command("pre")
+@FROM
+@TO
+@copy_options
+@click.option("--queue", default="tfdata.issu.run-sync", show_default=True,
+              help="Durable run-sync queue to declare on the old broker BEFORE copying (no gap).")
+@click.option("--no-queue", is_flag=True, help="Do not declare the run-sync queue.")
+@FORMAT_OPTION
+@click.pass_context
+def pre(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint, queue, no_queue, output_format):
+    """Bulk copy of every TF keyspace: new's tables become equal to old's (write times kept)."""
+    _copy(ctx, source, target, list(TF_KEYSPACES), ranges, workers, rate, dry_run, restart, checkpoint,
+          output_format, None if no_queue else queue)
+    if output_format == "text" and not dry_run:
+        click.echo("next: start `tfdata sync run`, then make the NEW control nodes re-read their config "
+                   "(restart them, or send SIGUSR1 to contrail-control) — tfdata does not ssh anywhere")
+
+
+@command.command("post")
+@FROM
+@TO
+@copy_options
+@FORMAT_OPTION
+@click.pass_context
+def post(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint, output_format):
+    """Copy to_bgp_keyspace, useragent, svc_monitor_keyspace and dm_keyspace (after run-sync stopped)."""
+    _copy(ctx, source, target, list(PRIVATE_KEYSPACES), ranges, workers, rate, dry_run, restart, checkpoint,
+          output_format, None)
+
+
+@command.command("run")
+@FROM
+@TO
+@click.option("--queue", default="tfdata.issu.run-sync", show_default=True)
+@click.option("--prefetch", default=100, show_default=True)
+@click.option("--until-idle", type=float, default=None, help="Stop after the queue stayed empty this many seconds.")
+@click.option("--max-messages", type=int, default=None, help="Stop after this many messages.")
+@click.option("--no-republish", is_flag=True, help="Do not republish notifications on the new broker.")
+@click.option("--hook", default=None, help="Command to run once at start (e.g. to make new control nodes re-read).")
+@click.option("--delete-queue", is_flag=True, help="Delete the queue when stopping cleanly (end of the upgrade).")
+@FORMAT_OPTION
+@click.pass_context
+def run(ctx, source, target, queue, prefetch, until_idle, max_messages, no_republish, hook, delete_queue,
+        output_format):
+    """Replay old's live changes onto new until stopped (SIGINT/SIGTERM); ack only after applying."""
+    from ..sync.run import RunSync, delete_queue as drop
+
+    old_p, new_p = _profiles(ctx, source, target)
+    last = {"t": 0.0}
+
+    def on_event(kind, data):
+        import time
+
+        if output_format == "json":
+            if kind in ("dead-letter", "reconnect"):
+                sys.stderr.write(json.dumps({"event": kind, **data}) + "\n")
+            return
+        if kind in ("dead-letter", "reconnect", "retry"):
+            click.echo(f"{kind}: {data}", err=True)
+        now = time.monotonic()
+        if now - last["t"] >= 2 and sys.stderr.isatty():
+            last["t"] = now
+            s = syncer.stats
+            click.echo(f"applied {s.applied}, queue {s.queue_depth}, republished {s.republished}, "
+                       f"dead-lettered {s.dead_lettered}", err=True)
+
+    syncer = RunSync(old_p, new_p, queue=queue, prefetch=prefetch, republish=not no_republish, on_event=on_event)
+    syncer.install_signal_handlers()
+    if output_format == "text":
+        click.echo(f"run-sync: {source} -> {target}, queue '{queue}' (Ctrl-C to stop)", err=True)
+    stats = syncer.run(until_idle=until_idle, max_messages=max_messages, hook=hook)
+    if delete_queue:
+        drop(old_p, queue)
+    if output_format == "json":
+        emit_json(stats.as_dict())
+    else:
+        d = stats.as_dict()
+        click.echo(f"stopped: {d['applied']} applied, {d['republished']} republished, {d['dead_lettered']} "
+                   f"dead-lettered (queue {queue}.dead), {d['redelivered']} redelivered, {d['reconnects']} reconnects")
+    if stats.dead_lettered:
+        ctx.exit(1)
+
+
+@command.command("zk")
+@FROM
+@TO
+@click.option("--dry-run", is_flag=True)
+@click.option("--no-validation", is_flag=True, help="Do not copy /validation (VLAN uniqueness markers).")
+@FORMAT_OPTION
+@click.pass_context
+def zk(ctx, source, target, dry_run, no_validation, output_format):
+    """Copy the ZooKeeper trees (fq-name-to-uuid, api-server, id, validation), then verify them recursively."""
+    from ..stores.zookeeper import ZookeeperStore
+    from ..sync.zk import sync_zookeeper
+
+    old_p, new_p = _profiles(ctx, source, target)
+    old, new = ZookeeperStore(old_p), None
+    try:
+        new = ZookeeperStore(new_p)
+        result = sync_zookeeper(old, new, dry_run=dry_run, include_validation=not no_validation)
+    finally:
+        old.close()
+        if new is not None:
+            new.close()
+    if output_format == "json":
+        emit_json(result.as_dict())
+    else:
+        for t in result.trees:
+            state = "" if dry_run else (" verified" if t.verified else f" MISMATCH {t.mismatches[:3]}")
+            click.echo(f"{t.old_root} -> {t.new_root}: +{t.created} ~{t.updated} -{t.deleted} ={t.same}{state}")
+    if not dry_run and not result.verified:
+        ctx.exit(1)
+
+
+@command.command("verify")
+@FROM
+@TO
+@click.option("--settle", type=float, default=2.0, show_default=True,
+              help="Seconds to wait before re-checking differences (writes in flight).")
+@click.option("--ignore", multiple=True, help="Fields that may differ (as in tfdata diff).")
+@FORMAT_OPTION
+@click.pass_context
+def verify_cmd(ctx, source, target, settle, ignore, output_format):
+    """Exit 0 only when old and new hold the same config store."""
+    from ..commands.diff import render_text
+    from ..ops.diff import DiffOptions
+    from ..stores.open import open_cluster
+    from ..sync.verify import verify
+
+    obj = ctx.find_root().obj or {}
+    old = open_cluster(source, obj.get("config_path"), obj.get("issu_conf"))
+    try:
+        new = open_cluster(target, obj.get("config_path"), obj.get("issu_conf"))
+        try:
+            with Progress(output_format == "text") as progress:
+                task = progress.task("reading both clusters")
+                result = verify(old, new, settle=settle, options=DiffOptions(ignore=list(ignore)),
+                                on_cell=task.advance)
+        finally:
+            new.close()
+    finally:
+        old.close()
+    if output_format == "json":
+        emit_json(result.as_dict())
+    else:
+        class _R:  # adapt to the diff renderer
+            changes = result.changes
+            equal = result.equal
+
+            @staticmethod
+            def summary():
+                return result.as_dict()["summary"]
+        render_text(_R)
+        if result.settled:
+            click.echo(f"({result.settled} differences were writes in flight and settled)")
+    ctx.exit(0 if result.equal else 1)
+
+

@@ -1,0 +1,304 @@
+"""run-sync done right: replay the old cluster's live changes onto the new cluster, losing none.
+
+- The queue is DURABLE and is declared before pre-sync starts (``declare_queue``), so changes made
+  during the bulk copy wait in it.
+- Each message is acked only after its rows are equal on the new cluster, so a crash or kill at
+  any point means redelivery, never loss. Applying is idempotent: the rows are re-read from old
+  Cassandra and new is made equal to them (removed props and refs disappear too), whatever the
+  order or number of deliveries.
+- After applying, the notification is republished on the new broker so the new cluster's
+  services (API servers' allocators, control nodes) hear of it.
+- Brokers or Cassandra going away: reconnect with backoff and retry; a message that keeps
+  failing for other reasons goes to ``<queue>.dead`` with the error, and is counted and reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..errors import ConnectionFailed
+from ..stores.rabbitmq import EXCHANGE, Notification, connect, declare_capture_queue, declare_exchange
+from .reconcile import Counts
+from .rows import sync_object
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUEUE = "tfdata.issu.run-sync"
+
+
+def declare_queue(old_profile, queue: str = DEFAULT_QUEUE) -> int:
+    """Declare (idempotently) the durable capture queue on the old broker; returns its depth."""
+    conn = connect(old_profile.rabbitmq, f"rabbitmq of profile '{old_profile.name}'")
+    try:
+        ch = conn.channel()
+        declare_capture_queue(ch, queue)
+        depth = ch.queue_declare(queue, durable=True, passive=True).method.message_count
+        ch.queue_declare(f"{queue}.dead", durable=True)
+        return depth
+    finally:
+        conn.close()
+
+
+def delete_queue(old_profile, queue: str = DEFAULT_QUEUE) -> None:
+    conn = connect(old_profile.rabbitmq, f"rabbitmq of profile '{old_profile.name}'")
+    try:
+        ch = conn.channel()
+        ch.queue_delete(queue)
+    finally:
+        conn.close()
+
+
+@dataclass
+class RunStats:
+    received: int = 0
+    applied: int = 0
+    republished: int = 0
+    dead_lettered: int = 0
+    redelivered: int = 0
+    retries: int = 0
+    reconnects: int = 0
+    rows: Counts = field(default_factory=Counts)
+    lag_ms: list[float] = field(default_factory=list)  # publish -> applied, when the publisher stamped it
+    queue_depth: int = 0
+    dead_letters: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        lags = sorted(self.lag_ms)
+
+        def pct(p: float) -> float | None:
+            return round(lags[min(len(lags) - 1, int(p * len(lags)))], 2) if lags else None
+
+        return {"received": self.received, "applied": self.applied, "republished": self.republished,
+                "dead_lettered": self.dead_lettered, "redelivered": self.redelivered, "retries": self.retries,
+                "reconnects": self.reconnects, "queue_depth": self.queue_depth, "rows": self.rows.as_dict(),
+                "lag_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": lags[-1] if lags else None, "samples": len(lags)},
+                "dead_letters": self.dead_letters[:50]}
+
+
+_TRANSIENT_NAMES = ("NoHostAvailable", "OperationTimedOut", "Unavailable", "WriteTimeout", "ReadTimeout",
+                    "ConnectionShutdown", "ConnectionException", "ConnectionFailed")
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return any(type(e).__name__ in _TRANSIENT_NAMES for e in _chain(exc))
+
+
+def _chain(exc: BaseException):
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+class RunSync:
+    def __init__(self, old_profile, new_profile, queue: str = DEFAULT_QUEUE, prefetch: int = 100,
+                 republish: bool = True, max_attempts: int = 5, on_event: Callable[[str, dict], None] | None = None,
+                 backoff_max: float = 10.0) -> None:
+        self.old_profile = old_profile
+        self.new_profile = new_profile
+        self.queue = queue
+        self.prefetch = prefetch
+        self.republish = republish
+        self.max_attempts = max_attempts
+        self.on_event = on_event or (lambda kind, data: None)
+        self.backoff_max = backoff_max
+        self.stats = RunStats()
+        self.stop_event = threading.Event()
+        self._old_db = self._new_db = None
+        self._in = self._in_ch = self._out = self._out_ch = None
+        self._attempts: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ connections
+    def _db(self):
+        from ..stores.cassandra import CassandraStore
+
+        if self._old_db is None:
+            self._old_db = CassandraStore(self.old_profile)
+        if self._new_db is None:
+            self._new_db = CassandraStore(self.new_profile)
+        return self._old_db, self._new_db
+
+    def _reset_db(self) -> None:
+        for store in (self._old_db, self._new_db):
+            if store is not None:
+                try:
+                    store.close()
+                except Exception:
+                    pass
+        self._old_db = self._new_db = None
+
+    def _consumer(self):
+        if self._in is None or self._in.is_closed:
+            self._in = connect(self.old_profile.rabbitmq, f"rabbitmq of profile '{self.old_profile.name}'")
+            self._in_ch = self._in.channel()
+            declare_capture_queue(self._in_ch, self.queue)
+            self._in_ch.queue_declare(f"{self.queue}.dead", durable=True)
+            self._in_ch.basic_qos(prefetch_count=self.prefetch)
+        return self._in_ch
+
+    def _publisher(self):
+        if self._out is None or self._out.is_closed:
+            self._out = connect(self.new_profile.rabbitmq, f"rabbitmq of profile '{self.new_profile.name}'")
+            self._out_ch = self._out.channel()
+            declare_exchange(self._out_ch)
+            self._out_ch.confirm_delivery()
+        return self._out_ch
+
+    def _drop_broker(self, which: str) -> None:
+        conn = self._in if which == "in" else self._out
+        try:
+            if conn is not None and not conn.is_closed:
+                conn.close()
+        except Exception:
+            pass
+        if which == "in":
+            self._in = self._in_ch = None
+        else:
+            self._out = self._out_ch = None
+
+    # ------------------------------------------------------------------ main loop
+    def install_signal_handlers(self) -> None:
+        def stop(signum, frame):
+            self.stop_event.set()
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
+    def run(self, until_idle: float | None = None, max_messages: int | None = None, hook: str | None = None) -> RunStats:
+        """Consume until stopped (signal/stop_event), idle for ``until_idle`` seconds, or ``max_messages``."""
+        from pika.exceptions import AMQPError
+
+        if hook:
+            subprocess.run(shlex.split(hook), check=False)
+        backoff = 0.5
+        idle_since = time.monotonic()
+        while not self.stop_event.is_set():
+            try:
+                channel = self._consumer()
+                for method, props, body in channel.consume(self.queue, inactivity_timeout=0.5):
+                    if self.stop_event.is_set():
+                        break
+                    if method is None:
+                        self.stats.queue_depth = channel.queue_declare(self.queue, durable=True, passive=True
+                                                                       ).method.message_count
+                        self.on_event("idle", self.stats.as_dict())
+                        if until_idle is not None and time.monotonic() - idle_since >= until_idle:
+                            self.stop_event.set()
+                            break
+                        continue
+                    self._handle(channel, method, props, body)
+                    idle_since = time.monotonic()
+                    backoff = 0.5
+                    if max_messages is not None and self.stats.applied + self.stats.dead_lettered >= max_messages:
+                        self.stop_event.set()
+                        break
+                try:
+                    channel.cancel()
+                except Exception:
+                    pass
+            except (AMQPError, OSError, ConnectionFailed) as exc:
+                self.stats.reconnects += 1
+                self.on_event("reconnect", {"what": "old broker", "error": f"{type(exc).__name__}: {exc}"[:200]})
+                self._drop_broker("in")
+                self.stop_event.wait(backoff)
+                backoff = min(self.backoff_max, backoff * 2)
+        self.close()
+        return self.stats
+
+    def _handle(self, channel, method, props, body: bytes) -> None:
+        self.stats.received += 1
+        if method.redelivered:
+            self.stats.redelivered += 1
+        try:
+            note = Notification.parse(body)
+        except ValueError as exc:
+            self._dead_letter(channel, method, body, f"unparseable notification: {exc}")
+            return
+        key = f"{note.uuid}:{hash(body)}"
+        backoff = 0.2
+        while True:
+            try:
+                self._apply(note)
+                if self.republish:
+                    self._republish(body, props)
+                break
+            except Exception as exc:  # decide: retry (transient) or count towards the dead-letter limit
+                if self.stop_event.is_set():
+                    return  # leave unacked: redelivered next time
+                if _is_transient(exc):
+                    self.stats.retries += 1
+                    self.on_event("retry", {"uuid": note.uuid, "error": f"{type(exc).__name__}"})
+                    self._reset_db()
+                    self._pause(backoff)
+                    backoff = min(self.backoff_max, backoff * 2)
+                    continue
+                attempts = self._attempts.get(key, 0) + 1
+                self._attempts[key] = attempts
+                if attempts >= self.max_attempts:
+                    self._dead_letter(channel, method, body, f"{type(exc).__name__}: {exc}"[:300])
+                    return
+                self.stats.retries += 1
+                self._pause(backoff)
+        channel.basic_ack(method.delivery_tag)
+        self._attempts.pop(key, None)
+        self.stats.applied += 1
+        sent = (props.headers or {}).get("x-tfdata-sent") if props is not None else None
+        if isinstance(sent, (int, float)):
+            self.stats.lag_ms.append((time.time() - float(sent)) * 1000.0)
+        self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
+
+    def _pause(self, seconds: float) -> None:
+        """Wait while keeping the consumer connection serviced (heartbeats), unless stopping."""
+        end = time.monotonic() + seconds
+        while not self.stop_event.is_set() and time.monotonic() < end:
+            try:
+                if self._in is not None and not self._in.is_closed:
+                    self._in.sleep(min(0.2, max(0.0, end - time.monotonic())))
+                    continue
+            except Exception:
+                pass
+            self.stop_event.wait(min(0.2, max(0.0, end - time.monotonic())))
+
+    def _apply(self, note: Notification) -> None:
+        old, new = self._db()
+        sync_object(old, new, note.uuid, note.type or None, note.fq_name, note.peer_uuids(), self.stats.rows)
+
+    def _republish(self, body: bytes, props) -> None:
+        import pika
+        from pika.exceptions import AMQPError
+
+        backoff = 0.2
+        while True:
+            try:
+                self._publisher().basic_publish(EXCHANGE, "", body, pika.BasicProperties(
+                    content_type="application/json", headers=(props.headers if props else None)))
+                self.stats.republished += 1
+                return
+            except (AMQPError, OSError, ConnectionFailed) as exc:
+                if self.stop_event.is_set():
+                    raise
+                self.stats.reconnects += 1
+                self.on_event("reconnect", {"what": "new broker", "error": f"{type(exc).__name__}"})
+                self._drop_broker("out")
+                self.stop_event.wait(backoff)
+                backoff = min(self.backoff_max, backoff * 2)
+
+    def _dead_letter(self, channel, method, body: bytes, reason: str) -> None:
+        import pika
+
+        channel.basic_publish("", f"{self.queue}.dead", body, pika.BasicProperties(
+            delivery_mode=2, headers={"x-tfdata-error": reason}))
+        channel.basic_ack(method.delivery_tag)
+        self.stats.dead_lettered += 1
+        self.stats.dead_letters.append({"reason": reason, "body": body[:200].decode("utf-8", "replace")})
+        self.on_event("dead-letter", {"reason": reason})
+
+    def close(self) -> None:
+        self._drop_broker("in")
+        self._drop_broker("out")
+        self._reset_db()
