@@ -50,3 +50,7 @@ def main() -> None:
     except TfdataError as exc:  # raised outside a command invocation
         click.echo(f"tfdata: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import json
 import sys
@@ -11,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tfdata.gen import MIN_OBJECTS, generate, generate_dump, generate_znodes
+from tfdata.gen import MIN_OBJECTS, GeneratedStore, generate, generate_dump, generate_znodes
 from tfdata.model.fqname import fq_name_column, shared_column, split_fq_name_column
 from tfdata.model.keyspaces import KNOWN_TABLES
 from tfdata.model.objects import decode_json, decode_row, longs_to_uuid
 from tfdata.model.zk import data_text, parse_allocator_node
-from tfdata.stores.dump import DumpSource
+from tfdata.stores.dump import DumpSource, write_dump
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 N_OBJECTS = 600
@@ -67,8 +68,16 @@ def test_same_seed_gives_same_bytes(tmp_path):
 def test_gzip_dump_holds_the_plain_dump(tmp_path):
     generate_dump(tmp_path / "a.json", 250, 4)
     generate_dump(tmp_path / "a.json.gz", 250, 4)
-    import gzip
     assert gzip.decompress((tmp_path / "a.json.gz").read_bytes()) == (tmp_path / "a.json").read_bytes()
+
+
+@pytest.mark.parametrize("prefix", [None, "east"])
+def test_streamed_zookeeper_equals_write_dump(tmp_path, prefix):
+    """generate_dump streams the ZooKeeper part itself; the bytes must equal write_dump's."""
+    generate_dump(tmp_path / "streamed.json", 250, 6, prefix)
+    with GeneratedStore(250, 6, prefix) as store:
+        write_dump(tmp_path / "reference.json", store.cells(), store.znodes(), store.tables, prefix)
+    assert (tmp_path / "streamed.json").read_bytes() == (tmp_path / "reference.json").read_bytes()
 
 
 @pytest.mark.parametrize("n_objects", [MIN_OBJECTS, 257, 1000])

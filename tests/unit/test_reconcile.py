@@ -62,3 +62,10 @@ def test_row_only_in_target_gets_one_partition_tombstone_newer_than_all_its_cell
     counts = Counts()
     batches = list(reconcile([], sort_cells(cells(("gone", "a", "x", 5), ("gone", "b", "y", 9))), counts))
     assert [b.row_deletes for b in batches] == [[("gone", 10)]]
+
+
+def test_partial_streams_never_delete_whole_rows():
+    counts = Counts()
+    batches = list(reconcile([], sort_cells(cells(("type-row", "name:uuid", "null", 5))), counts, whole_rows=False))
+    assert [b.row_deletes for b in batches] == [[]]
+    assert [b.cell_deletes for b in batches] == [[("type-row", "name:uuid", 6)]]

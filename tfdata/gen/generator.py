@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import json
+import math
 import os
 import random
 import shutil
@@ -30,7 +32,7 @@ from typing import Any, Iterator
 
 from ..model.cells import Cell, TableRef
 from ..model.objects import ObjectSpec, encode_json
-from ..model.zk import ZNode
+from ..model.zk import ZNode, data_text
 from ..stores.dump import write_dump
 from .emit import ALL_TABLES, Emitter, Node
 from .spill import CellSpill
@@ -71,6 +73,10 @@ VM_ROLES = ("web", "app", "db", "worker", "cache", "lb", "bastion", "etl", "api"
 # Physical interface names as Junos spells them: '/' nests ZooKeeper paths, ':' is a breakout.
 PHYSICAL_INTERFACES = ("ge-0/0/0", "ge-0/0/1", "xe-0/0/2", "et-0/0/48:0")
 SHOWCASE_VNS = ("web-net", "réseau-東京", "db-net")
+# VMs per project: many small tenants, a long tail of big ones (mean about 17). A bucket table
+# rather than a lognormal draw: libm-free arithmetic keeps the bytes identical on every platform.
+VMS_PER_PROJECT = ((0, 3), (4, 10), (11, 30), (31, 80), (81, 250))
+VMS_PER_PROJECT_WEIGHTS = (30, 60, 85, 94, 97)  # cumulative
 
 
 # ---------------------------------------------------------------------------------- planning
@@ -513,8 +519,9 @@ class CloudBuilder:
         if index == 0:
             return self.showcase_plan()
         name = f"{rng.choice(PROJECT_WORDS)}-{rng.choice(TEAM_WORDS)}-{index:04d}"
-        n_vms = min(400, int(rng.lognormvariate(2.2, 1.0)))
-        n_vns = 1 + min(9, int((n_vms ** 0.5) * rng.random() * 1.2))
+        low, high = rng.choices(VMS_PER_PROJECT, cum_weights=VMS_PER_PROJECT_WEIGHTS)[0]
+        n_vms = rng.randint(low, high)
+        n_vns = 1 + min(9, int(math.isqrt(n_vms) * rng.random() * 1.2))
         plan = ProjectPlan(name=name)
         plan.vn_names = self.vn_names(n_vns)
         plan.vn_subnets = [2 if rng.random() < 0.15 else 1 for _ in range(n_vns)]
@@ -879,31 +886,72 @@ def generate_znodes(n_objects: int, seed: int, prefix: str | None = None) -> Ite
 
 def generate_dump(path: str | os.PathLike, n_objects: int, seed: int, prefix: str | None = None,
                   tmp_dir: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Write a db_json_exim dump (``.gz`` compressed); returns counts of objects, cells, znodes."""
-    path = Path(path)
-    with GeneratedStore(n_objects, seed, prefix, tmp_dir) as store:
-        if path.name.endswith(".gz"):
-            counts = _write_gzip_dump(path, store)
-        else:
-            counts = write_dump(path, store.cells(), store.znodes(), store.tables, prefix)
-        return {"objects": sum(store.type_counts.values()), **counts, "types": store.type_counts}
+    """Write a db_json_exim dump (``.gz`` compressed); returns counts of objects, cells, znodes.
 
-
-def _write_gzip_dump(path: Path, store: GeneratedStore) -> dict[str, int]:
-    """Write plain, then gzip with an empty name and zero mtime so the bytes depend on the seed only.
-
-    (DumpWriter's own gzip header records its temporary file name, which contains the pid.)
+    The bytes are those write_dump() produces for the same cells and znodes (a test holds us to
+    that), but the ZooKeeper string is streamed: DumpWriter keeps every znode in memory until
+    close(), which at L scale would dominate peak memory. For ``.gz`` the header carries no file
+    name and no mtime, so the bytes depend on the arguments only.
     """
-    plain = path.with_name(f".{path.name}.plain-{os.getpid()}")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    path = Path(path)
+    work = path.with_name(f".{path.name}.work-{os.getpid()}")
+    packed = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        counts = write_dump(plain, store.cells(), store.znodes(), store.tables, store.prefix)
-        with open(plain, "rb") as src, open(tmp, "wb") as raw:
-            os.chmod(tmp, 0o600)
-            with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-        os.replace(tmp, path)
-        return counts
+        with GeneratedStore(n_objects, seed, prefix, tmp_dir) as store:
+            counts = write_dump(work, store.cells(), (), store.tables, prefix)
+            _cut_empty_zookeeper(work)
+            if path.name.endswith(".gz"):
+                with open(work, "rb") as src, open(packed, "wb") as raw:
+                    os.chmod(packed, 0o600)
+                    with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as out:
+                        shutil.copyfileobj(src, out, 1 << 20)
+                        counts["znodes"] = _write_zookeeper(out, store.znodes(), prefix)
+                os.replace(packed, path)
+            else:
+                with open(work, "ab") as out:
+                    counts["znodes"] = _write_zookeeper(out, store.znodes(), prefix)
+                os.replace(work, path)
+            return {"objects": sum(store.type_counts.values()), **counts, "types": store.type_counts}
     finally:
-        plain.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
+        work.unlink(missing_ok=True)
+        packed.unlink(missing_ok=True)
+
+
+# How DumpWriter ends a dump without znodes; the streamed ZooKeeper part replaces it.
+_EMPTY_ZOOKEEPER_TAIL = b'\n    "zookeeper": "[]"\n}\n'
+
+
+def _cut_empty_zookeeper(path: Path) -> None:
+    size = path.stat().st_size
+    with open(path, "r+b") as fp:
+        fp.seek(max(0, size - len(_EMPTY_ZOOKEEPER_TAIL)))
+        if fp.read() != _EMPTY_ZOOKEEPER_TAIL:
+            raise RuntimeError(f"{path}: DumpWriter's layout changed; update _EMPTY_ZOOKEEPER_TAIL")
+        fp.truncate(size - len(_EMPTY_ZOOKEEPER_TAIL))
+
+
+def _write_zookeeper(out, znodes: Iterator[ZNode], prefix: str | None) -> int:
+    """The "zookeeper" member: a JSON string holding the JSON list of [path + '/', [data, stat]].
+
+    JSON string escaping works character by character, so escaping each piece separately gives
+    the same text as escaping the whole list at once.
+    """
+    def escaped(text: str) -> str:
+        return json.dumps(text)[1:-1]
+
+    out.write(b'\n    "zookeeper": "[')
+    count = 0
+    pieces: list[str] = []
+    for node in znodes:
+        zk_path = node.path + "/"
+        if prefix:
+            zk_path = zk_path.lstrip("/")
+        item = json.dumps([zk_path, [data_text(node.data), list(node.stat) if node.stat else None]])
+        pieces.append((", " if count else "") + escaped(item))
+        count += 1
+        if len(pieces) >= 2000:
+            out.write("".join(pieces).encode("ascii"))
+            pieces.clear()
+    out.write("".join(pieces).encode("ascii"))
+    out.write(b']"\n}\n')
+    return count

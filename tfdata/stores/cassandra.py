@@ -24,6 +24,16 @@ from .base import SourceInfo, table_order
 
 log = logging.getLogger(__name__)
 
+
+class _QuietNegotiation(logging.Filter):
+    """Protocol negotiation is intended (one client for Cassandra 3.11 to 5.0): not worth a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Downgrading core protocol version" not in record.getMessage()
+
+
+logging.getLogger("cassandra.cluster").addFilter(_QuietNegotiation())
+
 MIN_TOKEN = -(2**63)
 MAX_TOKEN = 2**63 - 1
 GC_GRACE_SECONDS = 864000  # what TF sets on every table

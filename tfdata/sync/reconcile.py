@@ -85,8 +85,12 @@ class _Peek:
 
 
 def reconcile(source: Iterable[Cell], target: Iterable[Cell], counts: Counts,
-              chunk: int = 1000) -> Iterator[Actions]:
-    """Yield batches of actions that turn the target stream into the source stream."""
+              chunk: int = 1000, whole_rows: bool = True) -> Iterator[Actions]:
+    """Yield batches of actions that turn the target stream into the source stream.
+
+    ``whole_rows=False`` when the streams hold only some cells of their rows (single-cell syncs):
+    then a row missing from the source is NOT a reason to delete the target's whole row.
+    """
     a, b = _Peek(source), _Peek(target)
     actions = Actions()
     while a.head is not None or b.head is not None:
@@ -99,6 +103,13 @@ def reconcile(source: Iterable[Cell], target: Iterable[Cell], counts: Counts,
                 if len(actions) >= chunk:
                     yield actions
                     actions = Actions()
+        elif (a.head is None or b.head_pos < a.head_pos) and not whole_rows:
+            key = b.head.key
+            while b.head is not None and b.head.key == key:
+                gone = b.advance()
+                actions.cell_deletes.append((key, gone.column, (gone.writetime or 0) + 1))
+                counts.cells_deleted += 1
+            counts.rows_updated += 1
         elif a.head is None or b.head_pos < a.head_pos:
             key = b.head.key
             newest = 0

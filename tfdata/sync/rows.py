@@ -13,8 +13,9 @@ FQ_REF = TableRef(CONFIG_KEYSPACE, FQ_NAME_TABLE)
 SHARED_REF = TableRef(CONFIG_KEYSPACE, SHARED_TABLE)
 
 
-def apply_actions(new, table: TableRef, source: list[Cell], target: list[Cell], counts: Counts) -> None:
-    for actions in reconcile(sort_cells(source), sort_cells(target), counts):
+def apply_actions(new, table: TableRef, source: list[Cell], target: list[Cell], counts: Counts,
+                  whole_rows: bool = True) -> None:
+    for actions in reconcile(sort_cells(source), sort_cells(target), counts, whole_rows=whole_rows):
         if actions.writes:
             new.write_cells(table, actions.writes)
         for key, column, ts in actions.cell_deletes:
@@ -34,7 +35,7 @@ def sync_row(old, new, table: TableRef, key: str, counts: Counts) -> tuple[list[
 def sync_cell(old, new, table: TableRef, key: str, column: str, counts: Counts) -> None:
     source = [c for c in [old.cell(table, key, column)] if c is not None]
     target = [c for c in [new.cell(table, key, column)] if c is not None]
-    apply_actions(new, table, source, target, counts)
+    apply_actions(new, table, source, target, counts, whole_rows=False)
 
 
 def sync_object(old, new, uuid: str, obj_type: str | None, fq_name: list[str] | None, extra_peers: set[str],

@@ -247,9 +247,9 @@ class RunSync:
         channel.basic_ack(method.delivery_tag)
         self._attempts.pop(key, None)
         self.stats.applied += 1
-        sent = (props.headers or {}).get("x-tfdata-sent") if props is not None else None
-        if isinstance(sent, (int, float)):
-            self.stats.lag_ms.append((time.time() - float(sent)) * 1000.0)
+        sent = (props.headers or {}).get("x-tfdata-sent-us") if props is not None else None
+        if isinstance(sent, int):
+            self.stats.lag_ms.append((time.time() * 1_000_000 - sent) / 1000.0)
         self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
 
     def _pause(self, seconds: float) -> None:

@@ -4,7 +4,7 @@ Used by tests and benchmarks to drive run-sync with realistic traffic: creates w
 row, the parent's children cell, the ref targets' backrefs, the fq-name index cell and the
 fq-name znode, then publish CREATE with the object body; updates rewrite or delete props and
 refs (and the peers' backrefs) and publish UPDATE without a body; deletes undo everything and
-publish DELETE with the last body. Messages carry an ``x-tfdata-sent`` header (epoch seconds)
+publish DELETE with the last body. Messages carry an ``x-tfdata-sent-us`` header (epoch microseconds)
 so run-sync can measure notification-to-applied lag.
 """
 
@@ -51,7 +51,7 @@ class ApiSimulator:
             declare_exchange(self._channel)
         message.setdefault("request-id", f"req-{uuidlib.uuid4()}")
         self._channel.basic_publish(EXCHANGE, "", json.dumps(message).encode(), pika.BasicProperties(
-            content_type="application/json", headers={"x-tfdata-sent": time.time()}))
+            content_type="application/json", headers={"x-tfdata-sent-us": int(time.time() * 1_000_000)}))
         self.sent += 1
 
     # ------------------------------------------------------------------ operations
