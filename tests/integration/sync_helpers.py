@@ -61,7 +61,7 @@ def mutate_like_the_api(profile, count: int, seed: int = 11, stop: threading.Eve
                 project = rng.choice(projects)
                 network = rng.choice(networks)
                 uid = str(uuidlib.UUID(int=rng.getrandbits(128)))
-                spec = ObjectSpec(uid, "virtual_machine_interface", project.fq_name + [f"sim-port-{i}"],
+                spec = ObjectSpec(uid, "virtual_machine_interface", project.fq_name + [f"sim-port-{uid[:13]}"],
                                   parent_type="project", parent_uuid=project.uuid,
                                   props={"display_name": f"sim-port-{i}", "virtual_machine_interface_mac_addresses":
                                          {"mac_address": [f"02:00:00:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}"]}},

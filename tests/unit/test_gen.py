@@ -198,6 +198,13 @@ def test_fq_name_table_has_one_cell_per_object(store):
             assert split_fq_name_column(column)[1] in store.objects
 
 
+def test_fq_names_are_unique_per_type(store):
+    seen = set()
+    for obj in store.objects.values():
+        assert (obj.type, tuple(obj.fq_name)) not in seen, (obj.type, obj.fq_name)
+        seen.add((obj.type, tuple(obj.fq_name)))
+
+
 def test_shared_table_matches_perms2(store):
     expected = defaultdict(dict)
     for obj in store.objects.values():

@@ -36,19 +36,28 @@ class ReleaseChoice:
 @dataclass
 class AuditContext:
     facts: FactStore
-    tables: set[TableRef]  # tables the source holds (absent tables are skipped, not "empty")
+    list_tables: Callable[[], list[TableRef]]  # the source's tables() (a dump pays a file pass for it)
     report: Callable[[Finding], None]
     zk_prefix: str | None = None
     znodes: int = 0  # znodes seen in the scan; 0 means the source carries no ZooKeeper data
     release: ReleaseChoice | None = None
+    seen_tables: set[TableRef] = field(default_factory=set)  # tables that yielded cells in the scan
+    _listed_tables: set[TableRef] | None = None
     _identity_cache: dict = field(default_factory=dict)
 
     @property
     def has_zookeeper(self) -> bool:
         return self.znodes > 0
 
-    def has_table(self, keyspace: str, table: str) -> bool:
-        return TableRef(keyspace, table) in self.tables
+    def has_table(self, table: TableRef) -> bool:
+        """Whether the source holds the table: an absent table means "not captured" (its checks
+        are skipped), an empty one means "no entries" (they run). Only asks the source when the
+        scan saw no cell of it."""
+        if table in self.seen_tables:
+            return True
+        if self._listed_tables is None:
+            self._listed_tables = set(self.list_tables())
+        return table in self._listed_tables
 
     def emit(self, declared: Check, detail: str, *, uuid: str | None = None, path: str | None = None,
              repair: str | None = None, type: str | None = None, fq_name=None) -> None:

@@ -40,7 +40,7 @@ class FactStore:
     def __init__(self, tmp_dir: str | None = None) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="tfdata-audit-", dir=tmp_dir))
         self.db = sqlite3.connect(self._dir / "facts.sqlite", isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-65536"):
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-16384"):
             self.db.execute(f"PRAGMA {pragma}")
         self._insert_sql: dict[str, str] = {}
         self._pending: dict[str, list[tuple]] = {}

@@ -111,12 +111,12 @@ class IndexChecks(Family):
         ctx.facts.add("shared_actual", (cell.key, parts[0], parts[1], parts[2], json.dumps(access)))
 
     def finish(self, ctx: AuditContext) -> None:
-        if ctx.has_table(CONFIG_KEYSPACE, FQ_NAME_TABLE):
+        if ctx.has_table(FQ_NAME_TABLE_REF):
             self._index(ctx)
         else:
             ctx.skipped("fq-name index checks", "the source has no config_db_uuid.obj_fq_name_table")
         self._duplicates(ctx)
-        if ctx.has_table(CONFIG_KEYSPACE, SHARED_TABLE):
+        if ctx.has_table(SHARED_TABLE_REF):
             self._shared(ctx)
         else:
             ctx.skipped("shared-table checks", "the source has no config_db_uuid.obj_shared_table")
@@ -150,7 +150,7 @@ class IndexChecks(Family):
     def _duplicates(self, ctx: AuditContext) -> None:
         groups = ctx.facts.query(
             "SELECT type, fq FROM objects WHERE live = 1 GROUP BY type, fq HAVING COUNT(DISTINCT uuid) > 1")
-        has_index = ctx.has_table(CONFIG_KEYSPACE, FQ_NAME_TABLE)
+        has_index = ctx.has_table(FQ_NAME_TABLE_REF)
         for obj_type, fq in list(groups):
             claimants = list(ctx.facts.query(
                 "SELECT DISTINCT o.uuid, o.created, EXISTS (SELECT 1 FROM fq_index i WHERE i.uuid = o.uuid "

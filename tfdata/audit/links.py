@@ -59,9 +59,18 @@ DANGLING_RELAXBACKREF = check(
     "link.dangling_relaxbackref", WARNING, "relaxbackref: cell without a live ref behind it",
     "delete the relaxbackref: cell")
 
-_SRC = "SELECT s.uuid, s.type, s.fq, l.dst_type, l.dst, t.uuid IS NOT NULL, t.type{extra} FROM links l " \
-       "JOIN objects s ON s.uuid = l.src AND s.live = 1 " \
-       "LEFT JOIN objects t ON t.uuid = l.dst AND t.live = 1 WHERE l.kind = '{kind}'"
+# The mirror of a ref A -> B, on B: a symmetric ref for a same-type link, a backref otherwise.
+_MIRROR_ATTR = ("(SELECT m.attr FROM links m WHERE m.src = l.dst AND m.dst = l.src AND m.kind = "
+                "CASE WHEN s.type = l.dst_type THEN 'ref' ELSE 'backref' END LIMIT 1)")
+# Whether the far end of a backref / relaxbackref holds the ref it mirrors.
+_FAR_REF = "EXISTS (SELECT 1 FROM links m WHERE m.src = l.dst AND m.kind = 'ref' AND m.dst = l.src)"
+
+
+def _link_query(kind: str, extra: str) -> str:
+    """Links of one kind from live rows, with whether the far end is live and its real type."""
+    return (f"SELECT s.uuid, s.type, s.fq, l.dst_type, l.dst, t.uuid IS NOT NULL, t.type, {extra} FROM links l "
+            f"JOIN objects s ON s.uuid = l.src AND s.live = 1 "
+            f"LEFT JOIN objects t ON t.uuid = l.dst AND t.live = 1 WHERE l.kind = '{kind}'")
 
 
 def _fq(text: str | None):
@@ -98,7 +107,7 @@ class LinkChecks(Family):
                 ctx.emit(CHILD_NOT_LISTED, f"parent {real_type} {parent} has no children:{obj_type}:{uuid}", **ident)
 
     def _children(self, ctx: AuditContext) -> None:
-        rows = ctx.facts.query(_SRC.format(kind="children", extra=", t.parent_uuid"))
+        rows = ctx.facts.query(_link_query("children", "t.parent_uuid"))
         for uuid, obj_type, fq, child_type, child, exists, real_type, real_parent in rows:
             ident = {"uuid": uuid, "type": obj_type, "fq_name": _fq(fq)}
             if not exists:
@@ -110,19 +119,14 @@ class LinkChecks(Family):
                          f"{real_parent or 'none'}", **ident)
 
     def _refs(self, ctx: AuditContext) -> None:
-        rows = ctx.facts.query(_SRC.format(kind="ref", extra=", l.attr, (SELECT m.attr FROM links m WHERE m.src = l.dst "
-                                                              "AND m.dst = l.src AND m.kind = CASE WHEN s.type = l.dst_type "
-                                                              "THEN 'ref' ELSE 'backref' END LIMIT 1), "
-                                                              "EXISTS (SELECT 1 FROM links m WHERE m.src = l.dst "
-                                                              "AND m.dst = l.src AND m.kind = CASE WHEN s.type = l.dst_type "
-                                                              "THEN 'ref' ELSE 'backref' END)"))
-        for uuid, obj_type, fq, ref_type, target, exists, real_type, attr, mirror_attr, mirrored in rows:
+        rows = ctx.facts.query(_link_query("ref", f"l.attr, {_MIRROR_ATTR}"))
+        for uuid, obj_type, fq, ref_type, target, exists, real_type, attr, mirror_attr in rows:
             ident = {"uuid": uuid, "type": obj_type, "fq_name": _fq(fq)}
             if not exists:
                 ctx.emit(DANGLING_REF, f"ref:{ref_type}:{target}: no such row", **ident)
             elif real_type != ref_type:
                 ctx.emit(TARGET_WRONG_TYPE, f"ref:{ref_type}:{target} but that row is a {real_type}", **ident)
-            elif not mirrored:
+            elif mirror_attr is None:
                 if obj_type == ref_type:
                     ctx.emit(SYMMETRIC_REF_MISSING, f"{ref_type} {target} has no ref:{obj_type}:{uuid}", **ident)
                 else:
@@ -132,8 +136,7 @@ class LinkChecks(Family):
                          f"{target}", **ident)
 
     def _backrefs(self, ctx: AuditContext) -> None:
-        rows = ctx.facts.query(_SRC.format(kind="backref", extra=", EXISTS (SELECT 1 FROM links m WHERE m.src = l.dst "
-                                                                  "AND m.kind = 'ref' AND m.dst = l.src)"))
+        rows = ctx.facts.query(_link_query("backref", _FAR_REF))
         for uuid, obj_type, fq, from_type, referrer, exists, real_type, has_ref in rows:
             ident = {"uuid": uuid, "type": obj_type, "fq_name": _fq(fq)}
             if not exists:
@@ -144,8 +147,7 @@ class LinkChecks(Family):
                 ctx.emit(REF_MISSING, f"{from_type} {referrer} has no ref:{obj_type}:{uuid}", **ident)
 
     def _relaxed(self, ctx: AuditContext) -> None:
-        rows = ctx.facts.query(_SRC.format(kind="relaxbackref", extra=", EXISTS (SELECT 1 FROM links m WHERE "
-                                                                       "m.src = l.dst AND m.kind = 'ref' AND m.dst = l.src)"))
+        rows = ctx.facts.query(_link_query("relaxbackref", _FAR_REF))
         for uuid, obj_type, fq, _, referrer, exists, _real_type, has_ref in rows:
             if not exists or not has_ref:
                 ctx.emit(DANGLING_RELAXBACKREF, f"relaxbackref:{referrer}: "

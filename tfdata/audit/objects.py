@@ -58,9 +58,6 @@ MAP_KEY_MISMATCH = check(
 VM_WITHOUT_VMI = check(
     "object.vm_without_vmi", INFO, "virtual machine with no back-references and no children",
     "delete it if no VMI will attach again (db_manage clean_vm_with_no_vmi does)")
-DUPLICATE_ROW_KEY = check(
-    "object.duplicate_row_key", ERROR, "the same row key appears twice in obj_uuid_table (dumps only)",
-    "merge the two rows by hand; an import would mix their cells")
 WIDE_ROW = check(
     "store.wide_row", WARNING, f"row wider than the {READER_COLUMN_LIMIT:,} columns upstream readers page through",
     "expect upstream full scans (db_manage, ISSU, db_json_exim) to truncate this row; copy it with tfdata")
@@ -171,8 +168,3 @@ class ObjectChecks(Family):
         if cells > READER_COLUMN_LIMIT:
             uuid = key if table == UUID_TABLE_REF else None
             ctx.emit(WIDE_ROW, f"{table} row {key!r} has {cells:,} cells", uuid=uuid, path=f"{table}/{key}")
-
-    def finish(self, ctx: AuditContext) -> None:
-        for uuid, count in ctx.facts.query(
-                "SELECT uuid, COUNT(*) FROM objects GROUP BY uuid HAVING COUNT(*) > 1"):
-            ctx.emit(DUPLICATE_ROW_KEY, f"row key appears {count} times", uuid=uuid)

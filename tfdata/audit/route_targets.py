@@ -159,7 +159,7 @@ class RouteTargetChecks(Family):
         self._lists(ctx, minimum)
         self._owners_table(ctx)
         self._unused(ctx, minimum)
-        has_schema_db = ROUTE_TARGET_TABLE in ctx.tables
+        has_schema_db = ctx.has_table(ROUTE_TARGET_TABLE)
         if has_schema_db:
             self._schema_db(ctx, minimum)
         if not ctx.has_zookeeper:
@@ -170,25 +170,25 @@ class RouteTargetChecks(Family):
         if legacy:
             example = ctx.facts.scalar("SELECT path FROM zk_rt WHERE tree = 'legacy' LIMIT 1")
             ctx.emit(LEGACY_LOCK_PATH, f"{legacy} lock(s) under the old flat path", path=example.rsplit("/", 1)[0])
-        for path, number in list(ctx.facts.query("SELECT path, num FROM zk_rt WHERE tree = ? AND num < ?",
-                                                 (tree, minimum))):
+        for path, number in ctx.facts.query("SELECT path, num FROM zk_rt WHERE tree = ? AND num < ?",
+                                                 (tree, minimum)):
             ctx.emit(OUT_OF_RANGE, f"lock {number} is below {minimum}", path=path)
         self._objects_vs_locks(ctx, tree, minimum)
         self._locks_vs_users(ctx, tree, has_schema_db)
         if has_schema_db:
-            for owner, number in list(ctx.facts.query(
+            for owner, number in ctx.facts.query(
                     "SELECT s.owner, s.num FROM rt_schema_db s WHERE NOT EXISTS (SELECT 1 FROM zk_rt z "
-                    "WHERE z.tree = ? AND z.num = CAST(s.num AS INTEGER) AND z.data = s.owner)", (tree,))):
+                    "WHERE z.tree = ? AND z.num = CAST(s.num AS INTEGER) AND z.data = s.owner)", (tree,)):
                 ctx.emit(SCHEMA_DB_NOT_IN_ZK, f"{owner} -> {number}: no such lock",
                          path=f"{ROUTE_TARGET_TABLE}/{owner}/rtgt_num")
 
     def _names(self, ctx: AuditContext) -> None:
-        for uuid, name in list(ctx.facts.query("SELECT uuid, name FROM rt_objects")):
+        for uuid, name in ctx.facts.query("SELECT uuid, name FROM rt_objects"):
             if parse_rt(name) is None:
                 ctx.emit(MALFORMED, f"route_target object named {name!r}", uuid=uuid)
 
     def _lists(self, ctx: AuditContext, minimum: int) -> None:
-        for uuid, prop, value in list(ctx.facts.query("SELECT uuid, prop, value FROM rt_lists")):
+        for uuid, prop, value in ctx.facts.query("SELECT uuid, prop, value FROM rt_lists"):
             parsed = parse_rt(value)
             if parsed is None:
                 ctx.emit(MALFORMED, f"{prop} holds {value!r}", uuid=uuid)
@@ -209,7 +209,7 @@ class RouteTargetChecks(Family):
 
     def _system_rts(self, ctx: AuditContext, minimum: int):
         """(uuid, name, number) of the route_target objects the schema transformer allocated."""
-        for uuid, name in list(ctx.facts.query("SELECT uuid, name FROM rt_objects")):
+        for uuid, name in ctx.facts.query("SELECT uuid, name FROM rt_objects"):
             parsed = parse_rt(name)
             if parsed and parsed[0] == str(self.asn) and parsed[1] >= minimum:
                 yield uuid, name, parsed[1]
@@ -226,21 +226,21 @@ class RouteTargetChecks(Family):
             ctx.emit(UNUSED_SYSTEM if system else UNLINKED_USER, f"{name}: no live RI or LR links it", uuid=uuid)
 
     def _schema_db(self, ctx: AuditContext, minimum: int) -> None:
-        for owner, number in list(ctx.facts.query("SELECT owner, num FROM rt_schema_db")):
+        for owner, number in ctx.facts.query("SELECT owner, num FROM rt_schema_db"):
             if not number.strip().isdigit():
                 ctx.emit(OUT_OF_RANGE, f"{owner} -> {number!r} is not a number",
                          path=f"{ROUTE_TARGET_TABLE}/{owner}/rtgt_num")
             elif int(number) < minimum:
                 ctx.emit(OUT_OF_RANGE, f"{owner} -> {number} is below {minimum}",
                          path=f"{ROUTE_TARGET_TABLE}/{owner}/rtgt_num")
-        for number, owners in list(ctx.facts.query(
+        for number, owners in ctx.facts.query(
                 "SELECT CAST(num AS INTEGER), GROUP_CONCAT(owner, ' | ') FROM rt_schema_db "
-                "GROUP BY CAST(num AS INTEGER) HAVING COUNT(DISTINCT owner) > 1")):
+                "GROUP BY CAST(num AS INTEGER) HAVING COUNT(DISTINCT owner) > 1"):
             ctx.emit(DUPLICATE_NUMBER, f"{number} is assigned to {owners}", path=f"{ROUTE_TARGET_TABLE}")
 
     def _objects_vs_locks(self, ctx: AuditContext, tree: str, minimum: int) -> None:
         for uuid, name, number in self._system_rts(ctx, minimum):
-            owners = list(ctx.facts.query("SELECT owner, type, fq_str, fq FROM rt_owner WHERE rt = ?", (uuid,)))
+            owners = ctx.facts.query("SELECT owner, type, fq_str, fq FROM rt_owner WHERE rt = ?", (uuid,)).fetchall()
             lock = ctx.facts.query("SELECT path, data FROM zk_rt WHERE tree = ? AND num = ?", (tree, number)).fetchone()
             if not owners:
                 continue  # reported as rt.unused
@@ -293,14 +293,14 @@ class RouteTargetChecks(Family):
     @staticmethod
     def _lr_instances(ctx: AuditContext, router: str):
         """RIs an LR's RT must reach: its interfaces' RIs, and the left RI of each SNAT service instance."""
-        for (ri,) in list(ctx.facts.query(
+        for (ri,) in ctx.facts.query(
                 "SELECT DISTINCT r.dst FROM links v JOIN links r ON r.src = v.dst AND r.kind = 'ref' "
                 "AND r.dst_type = 'routing_instance' WHERE v.src = ? AND v.kind = 'ref' "
-                "AND v.dst_type = 'virtual_machine_interface'", (router,))):
+                "AND v.dst_type = 'virtual_machine_interface'", (router,)):
             yield ri, "RI of an LR interface"
-        for (fq,) in list(ctx.facts.query(
+        for (fq,) in ctx.facts.query(
                 "SELECT s.fq FROM links l JOIN objects s ON s.uuid = l.dst AND s.live = 1 WHERE l.src = ? "
-                "AND l.kind = 'ref' AND l.dst_type = 'service_instance'", (router,))):
+                "AND l.kind = 'ref' AND l.dst_type = 'service_instance'", (router,)):
             si_fq = json.loads(fq)
             left = f"snat-si-left_{si_fq[-1]}"
             snat = json.dumps(si_fq[:-1] + [left, left], ensure_ascii=False, separators=(",", ":"))
@@ -323,7 +323,7 @@ class RouteTargetChecks(Family):
 
     def _locks_vs_users(self, ctx: AuditContext, tree: str, has_schema_db: bool) -> None:
         asn = str(self.asn)
-        for path, number, owner in list(ctx.facts.query("SELECT path, num, data FROM zk_rt WHERE tree = ?", (tree,))):
+        for path, number, owner in ctx.facts.query("SELECT path, num, data FROM zk_rt WHERE tree = ?", (tree,)):
             name = f"target:{asn}:{number}"
             in_objects = ctx.facts.scalar(
                 "SELECT 1 FROM rt_objects r JOIN rt_owner o ON o.rt = r.uuid WHERE r.name = ? AND o.fq_str = ?",

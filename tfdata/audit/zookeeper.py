@@ -198,9 +198,9 @@ class ZookeeperChecks(Family):
     def _duplicates(self, ctx: AuditContext) -> None:
         for table, declared, low in (("vn_ids", VN_ID_DUPLICATE, None), ("sg_ids", SG_ID_DUPLICATE, SG_ID_BASE)):
             where = f"WHERE id >= {low}" if low else ""
-            for value, uuids in list(ctx.facts.query(
+            for value, uuids in ctx.facts.query(
                     f"SELECT id, GROUP_CONCAT(uuid) FROM (SELECT DISTINCT id, uuid FROM {table} {where}) "
-                    f"GROUP BY id HAVING COUNT(*) > 1")):
+                    f"GROUP BY id HAVING COUNT(*) > 1"):
                 members = uuids.split(",")
                 for uuid in members:
                     ctx.emit(declared, f"id {value} is also used by {', '.join(u for u in members if u != uuid)}",
@@ -222,18 +222,18 @@ class ZookeeperChecks(Family):
 
     def _vn_locks(self, ctx: AuditContext) -> None:
         root = self._root(ctx, "zk_vn")
-        for uuid, fq_str, vn_id, path, data in list(ctx.facts.query(
+        for uuid, fq_str, vn_id, path, data in ctx.facts.query(
                 "SELECT v.uuid, v.fq_str, v.id, z.path, z.data FROM vn_ids v "
-                "LEFT JOIN zk_vn z ON z.idx = v.id - 1")):
+                "LEFT JOIN zk_vn z ON z.idx = v.id - 1"):
             if path is None:
                 ctx.emit(VN_ID_LOCK_MISSING, f"id {vn_id}: no lock {root or '/id/virtual-networks'}/{vn_id - 1:010d}",
                          uuid=uuid)
             elif data != fq_str:
                 ctx.emit(VN_ID_LOCK_MISSING, f"id {vn_id}: the lock holds {data!r}, not {fq_str!r}", uuid=uuid,
                          path=path)
-        for path, index, data in list(ctx.facts.query(
+        for path, index, data in ctx.facts.query(
                 "SELECT z.path, z.idx, z.data FROM zk_vn z WHERE NOT EXISTS "
-                "(SELECT 1 FROM vn_ids v WHERE v.id = z.idx + 1 AND v.fq_str = z.data)")):
+                "(SELECT 1 FROM vn_ids v WHERE v.id = z.idx + 1 AND v.fq_str = z.data)"):
             if data.endswith(VXLAN_SUFFIX):
                 if self._vxlan_owner_exists(ctx, data[: -len(VXLAN_SUFFIX)]):
                     continue
@@ -262,16 +262,16 @@ class ZookeeperChecks(Family):
         if reserved is None or reserved[1] != SG_RESERVED:
             ctx.emit(SG_RESERVED_MISSING, "index 0 holds " + (repr(reserved[1]) if reserved else "nothing"),
                      path=reserved[0] if reserved else None)
-        for uuid, fq, sg_id, path, data in list(ctx.facts.query(
+        for uuid, fq, sg_id, path, data in ctx.facts.query(
                 "SELECT s.uuid, s.fq, s.id, z.path, z.data FROM sg_ids s LEFT JOIN zk_sg z ON z.idx = s.id - ? "
-                "WHERE s.id >= ?", (SG_ID_BASE, SG_ID_BASE))):
+                "WHERE s.id >= ?", (SG_ID_BASE, SG_ID_BASE)):
             names = sg_lock_names(json.loads(fq))
             if path is None:
                 ctx.emit(SG_ID_LOCK_MISSING, f"id {sg_id}: no lock for index {sg_id - SG_ID_BASE:010d}", uuid=uuid)
             elif data not in names:
                 ctx.emit(SG_ID_LOCK_MISSING, f"id {sg_id}: the lock holds {data!r}, not {':'.join(json.loads(fq))!r}",
                          uuid=uuid, path=path)
-        for path, index, data in list(ctx.facts.query("SELECT path, idx, data FROM zk_sg WHERE idx > 0")):
+        for path, index, data in ctx.facts.query("SELECT path, idx, data FROM zk_sg WHERE idx > 0"):
             owners = [json.loads(fq) for (fq,) in ctx.facts.query("SELECT fq FROM sg_ids WHERE id = ?",
                                                                   (index + SG_ID_BASE,))]
             if not any(data in sg_lock_names(fq) for fq in owners):
@@ -286,21 +286,21 @@ class ZookeeperChecks(Family):
                 ctx.facts.db.execute("INSERT INTO ae_used VALUES (?, ?, NULL)", (router, int(match[1])))
         ctx.facts.db.execute("INSERT INTO ae_used SELECT p.router, v.ae, v.vpg FROM vpg_ae v "
                              "JOIN phys_ifs p ON p.uuid = v.pi")
-        for path, router, index, data in list(ctx.facts.query(
+        for path, router, index, data in ctx.facts.query(
                 "SELECT z.path, z.router, z.idx, z.data FROM zk_ae z WHERE NOT EXISTS "
-                "(SELECT 1 FROM ae_used u WHERE u.router = z.router AND u.ae = z.idx)")):
+                "(SELECT 1 FROM ae_used u WHERE u.router = z.router AND u.ae = z.idx)"):
             ctx.emit(AE_LOCK_UNUSED, f"ae{index} on {router} locked for VPG {data!r}; no interface uses it", path=path)
         if not ctx.facts.scalar("SELECT COUNT(*) FROM zk_ae"):
             return  # releases before R2005 keep AE ids elsewhere: absence of the tree is not a finding
-        for router, ae, vpg in list(ctx.facts.query(
+        for router, ae, vpg in ctx.facts.query(
                 "SELECT DISTINCT u.router, u.ae, u.vpg FROM ae_used u WHERE u.vpg IS NOT NULL AND NOT EXISTS "
-                "(SELECT 1 FROM zk_ae z WHERE z.router = u.router AND z.idx = u.ae)")):
+                "(SELECT 1 FROM zk_ae z WHERE z.router = u.router AND z.idx = u.ae)"):
             ctx.emit(AE_LOCK_MISSING, f"ae{ae} on {router} is used by this VPG but not locked", uuid=vpg)
 
     def _owned_locks(self, ctx: AuditContext) -> None:
-        for path, owner_type, data in list(ctx.facts.query(
+        for path, owner_type, data in ctx.facts.query(
                 "SELECT z.path, z.owner_type, z.data FROM zk_owned z WHERE NOT EXISTS "
-                "(SELECT 1 FROM objects o WHERE o.live = 1 AND o.type = z.owner_type AND o.fq_str = z.data)")):
+                "(SELECT 1 FROM objects o WHERE o.live = 1 AND o.type = z.owner_type AND o.fq_str = z.data)"):
             ctx.emit(ID_LOCK_OWNER_MISSING, f"locked for {owner_type} {data!r}, which does not exist", path=path)
 
     @staticmethod

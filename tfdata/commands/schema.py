@@ -179,3 +179,62 @@ def _print_diff(result: dict) -> None:
         click.echo(f"\n{CATEGORY_TITLES[category]} ({len(changes)}):")
         for change in changes:
             click.echo("  " + describe_change(change))
+
+
+@command.command("check")
+@click.argument("source")
+@click.option("--release", default=None, metavar="R",
+              help="Check SOURCE against release R (default: the release guessed from the data).")
+@click.option("--from", "from_release", default=None, metavar="R1",
+              help="With --to: the release SOURCE was written by (default: guessed).")
+@click.option("--to", "to_release", default=None, metavar="R2",
+              help="What an upgrade of THIS data to R2 means, object by object.")
+@FORMAT_OPTION
+@click.pass_context
+def check_command(ctx: click.Context, source: str, release: str | None, from_release: str | None,
+                  to_release: str | None, output_format: str) -> None:
+    """Check SOURCE (profile, dump or snapshot) against a release, or an upgrade between two.
+
+    Exit 0 when clean, 1 when there are findings, 2 on errors.
+    """
+    from ..audit.schema import check_release, upgrade_check
+    from ..output import Progress
+    from .audit import release_line, render_findings, summary_line
+    from .common import opened
+
+    if release and (from_release or to_release):
+        raise click.UsageError("give either --release, or --from/--to")
+    if from_release and not to_release:
+        raise click.UsageError("--from needs --to")
+    for name in (release, from_release, to_release):
+        if name:
+            _release(name)
+    with opened(ctx, source) as src:
+        with Progress(output_format == "text") as progress:
+            task = progress.task(f"checking {source}")
+            if to_release:
+                result = upgrade_check(src, to_release, from_release, on_progress=task.advance)
+            else:
+                result = check_release(src, release, on_progress=task.advance)
+    if not to_release and result.release is None:
+        raise InputError("no release whitelists are installed (schemas/); nothing to check against")
+    findings = [f for f in result.findings if f.check.split(".", 1)[0] in ("schema", "upgrade")]
+    if output_format == "json":
+        if to_release:
+            emit_json(result.as_dict())
+        else:
+            emit_json({"findings": [f.as_dict() for f in findings], "summary": result.summary(findings),
+                       "release": result.release.as_dict()})
+    else:
+        if to_release:
+            click.echo(f"source {release_line(result.source)}")
+            click.echo(f"upgrade {result.source.name} -> {result.target}: {result.objects_affected} of "
+                       f"{result.objects} objects affected")
+        else:
+            click.echo(release_line(result.release))
+        click.echo("")
+        render_findings(findings, False)
+        summary = result.summary() if to_release else result.summary(findings)
+        click.echo(summary_line(summary, len(findings), len(findings)))
+    if findings:
+        ctx.exit(EXIT_DIFFERENT)

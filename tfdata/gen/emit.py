@@ -53,6 +53,8 @@ class Emitter:
 
     def __init__(self, spill: CellSpill, prefix: str | None = None) -> None:
         self.spill = spill
+        self._add_uuid_cell = spill.adder(UUID_TABLE_REF)
+        self._add_fq_name_cell = spill.adder(FQ_NAME_TABLE_REF)
         self.prefix = prefix
         self.type_counts: Counter[str] = Counter()
         self._zxid = _ZXID_BASE
@@ -67,12 +69,12 @@ class Emitter:
     # ------------------------------------------------------------------ objects
     def create(self, spec: ObjectSpec, ts: int, lock: bool = True) -> Node:
         """Write one object create. ``lock=False``: the client chose the uuid, so no znode."""
-        add = self.spill.add
+        add = self._add_uuid_cell
         for column, value in object_columns(spec):
-            add(UUID_TABLE_REF, spec.uuid, column, value, ts)
+            add(spec.uuid, column, value, ts)
         for row, column, value in peer_columns(spec):
-            add(UUID_TABLE_REF, row, column, value, ts)
-        add(FQ_NAME_TABLE_REF, spec.type, fq_name_column(spec.fq_name, spec.uuid), "null", ts)
+            add(row, column, value, ts)
+        self._add_fq_name_cell(spec.type, fq_name_column(spec.fq_name, spec.uuid), "null", ts)
         self._shared_cells(spec, ts)
         if lock:
             self.znode(f"/fq-name-to-uuid/{spec.type}:{':'.join(spec.fq_name)}", spec.uuid, ts)
@@ -97,20 +99,20 @@ class Emitter:
         """
         value = {"attr": attr} if variant == "ref-update" else {"attr": attr, "is_weakref": False}
         text = encode_json(value)
-        add = self.spill.add
-        add(UUID_TABLE_REF, source.uuid, f"ref:{target.type}:{target.uuid}", text, ts)
+        add = self._add_uuid_cell
+        add(source.uuid, f"ref:{target.type}:{target.uuid}", text, ts)
         if source.type == target.type:
-            add(UUID_TABLE_REF, target.uuid, f"ref:{source.type}:{source.uuid}", text, ts)
+            add(target.uuid, f"ref:{source.type}:{source.uuid}", text, ts)
         else:
-            add(UUID_TABLE_REF, target.uuid, f"backref:{source.type}:{source.uuid}", text, ts)
-        add(UUID_TABLE_REF, target.uuid, "META:latest_col_ts", "null", ts)
+            add(target.uuid, f"backref:{source.type}:{source.uuid}", text, ts)
+        add(target.uuid, "META:latest_col_ts", "null", ts)
         created, last = self._updated.get(source.uuid, (source.created, ts))
         self._updated[source.uuid] = (created, max(last, ts))
 
     def finish(self) -> None:
         """Rewrite id_perms of updated objects: last_modified and the cell writetime move on."""
         for uuid, (created, last) in self._updated.items():
-            self.spill.add(UUID_TABLE_REF, uuid, "prop:id_perms", encode_json(id_perms(uuid, created, last)), last)
+            self._add_uuid_cell(uuid, "prop:id_perms", encode_json(id_perms(uuid, created, last)), last)
         self._updated.clear()
 
     # ------------------------------------------------------------------ other stores

@@ -232,7 +232,7 @@ class CloudBuilder:
             index += 1
         self.out.finish()
         if self.out.objects != self.n_objects:
-            raise AssertionError(f"generated {self.out.objects} objects instead of {self.n_objects}")
+            raise RuntimeError(f"generated {self.out.objects} objects instead of {self.n_objects}")
 
     # ------------------------------------------------------------------ infrastructure
     def infrastructure(self) -> None:

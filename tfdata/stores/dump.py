@@ -183,7 +183,8 @@ class DumpWriter:
         compress = self.path.name.endswith(".gz") if compress is None else compress
         raw = open(self._tmp, "wb")
         os.chmod(self._tmp, 0o600)
-        self._fp = io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else raw,
+        # filename="" and mtime=0: the same content gives the same bytes
+        self._fp = io.TextIOWrapper(gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) if compress else raw,
                                     encoding="utf-8", newline="\n")
         self._raw = raw
         self._prefix = prefix
@@ -191,7 +192,8 @@ class DumpWriter:
         self._table: str | None = None
         self._row: str | None = None
         self._first = {"ks": True, "table": True, "row": True, "cell": True}
-        self._zk_items: list[str] = []
+        self._zk_started = False
+        self._zk_first = True
         self._fp.write('{\n    "cassandra": {')
 
     def _open_keyspace(self, keyspace: str) -> None:
@@ -240,19 +242,31 @@ class DumpWriter:
                        + f"                    {json.dumps(cell.column)}: [{value}, {ts}]")
         self._first["cell"] = False
 
-    def write_znode(self, node: ZNode) -> None:
-        path = node.path + "/"
-        if self._prefix:
-            path = path.lstrip("/")
-        stat = list(node.stat) if node.stat else None
-        self._zk_items.append(json.dumps([path, [data_text(node.data), stat]]))
-
-    def close(self) -> None:
+    def _start_zookeeper(self) -> None:
+        if self._zk_started:
+            return
         self._close_table()
         if self._keyspace is not None:
             self._fp.write("\n        }")
         self._fp.write("\n    }," if not self._first["ks"] else "},")
-        self._fp.write("\n    \"zookeeper\": " + json.dumps("[" + ", ".join(self._zk_items) + "]") + "\n}\n")
+        self._fp.write('\n    "zookeeper": "[')
+        self._zk_started = True
+
+    def write_znode(self, node: ZNode) -> None:
+        """Streamed into the zookeeper string: JSON escaping is per character, so escaping each
+        piece equals escaping the whole list text, without holding it in memory."""
+        self._start_zookeeper()
+        path = node.path + "/"
+        if self._prefix:
+            path = path.lstrip("/")
+        stat = list(node.stat) if node.stat else None
+        item = json.dumps([path, [data_text(node.data), stat]])
+        self._fp.write(json.dumps(item if self._zk_first else ", " + item)[1:-1])
+        self._zk_first = False
+
+    def close(self) -> None:
+        self._start_zookeeper()
+        self._fp.write(']"\n}\n')
         self._fp.close()
         if not self._raw.closed:
             self._raw.close()

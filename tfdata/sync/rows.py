@@ -59,8 +59,15 @@ def sync_object(old, new, uuid: str, obj_type: str | None, fq_name: list[str] | 
         if obj.fq_name:
             names.append(obj.fq_name)
     peers.discard(uuid)
+    # On a peer's row this object can only have changed its own link cells and META: sync those
+    # cells (one IN query per side), not the peer's whole, often very wide, row.
+    columns = ["META:latest_col_ts"]
+    for t in sorted(types or {""}):
+        columns += [f"backref:{t}:{uuid}", f"ref:{t}:{uuid}", f"children:{t}:{uuid}", f"parent:{t}:{uuid}"]
     for peer in sorted(peers):
-        sync_row(old, new, UUID_REF, peer, counts)
+        source = old.cells_of_row(UUID_REF, peer, columns)
+        target = new.cells_of_row(UUID_REF, peer, columns)
+        apply_actions(new, UUID_REF, source, target, counts, whole_rows=False)
     for obj_type_ in types:
         for name in {tuple(n) for n in names}:
             sync_cell(old, new, FQ_REF, obj_type_, fq_name_column(list(name), uuid), counts)

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -99,7 +100,7 @@ def _chain(exc: BaseException):
 class RunSync:
     def __init__(self, old_profile, new_profile, queue: str = DEFAULT_QUEUE, prefetch: int = 100,
                  republish: bool = True, max_attempts: int = 5, on_event: Callable[[str, dict], None] | None = None,
-                 backoff_max: float = 10.0) -> None:
+                 backoff_max: float = 10.0, workers: int = 8) -> None:
         self.old_profile = old_profile
         self.new_profile = new_profile
         self.queue = queue
@@ -112,17 +113,20 @@ class RunSync:
         self.stop_event = threading.Event()
         self._old_db = self._new_db = None
         self._in = self._in_ch = self._out = self._out_ch = None
-        self._attempts: dict[str, int] = {}
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run-sync")
+        self._db_lock = threading.Lock()
 
     # ------------------------------------------------------------------ connections
     def _db(self):
         from ..stores.cassandra import CassandraStore
 
-        if self._old_db is None:
-            self._old_db = CassandraStore(self.old_profile)
-        if self._new_db is None:
-            self._new_db = CassandraStore(self.new_profile)
-        return self._old_db, self._new_db
+        with self._db_lock:
+            if self._old_db is None:
+                self._old_db = CassandraStore(self.old_profile)
+            if self._new_db is None:
+                self._new_db = CassandraStore(self.new_profile)
+            return self._old_db, self._new_db
 
     def _reset_db(self) -> None:
         for store in (self._old_db, self._new_db):
@@ -170,7 +174,12 @@ class RunSync:
         signal.signal(signal.SIGTERM, stop)
 
     def run(self, until_idle: float | None = None, max_messages: int | None = None, hook: str | None = None) -> RunStats:
-        """Consume until stopped (signal/stop_event), idle for ``until_idle`` seconds, or ``max_messages``."""
+        """Consume until stopped (signal/stop_event), idle for ``until_idle`` seconds, or ``max_messages``.
+
+        Messages are applied by ``workers`` threads at once. That is safe because every write keeps
+        the old cluster's write time, so Cassandra's last-write-wins gives the same result in any
+        order; acks are sent per message, from this thread, once that message is applied.
+        """
         from pika.exceptions import AMQPError
 
         if hook:
@@ -178,25 +187,26 @@ class RunSync:
         backoff = 0.5
         idle_since = time.monotonic()
         while not self.stop_event.is_set():
+            pending: dict = {}
             try:
                 channel = self._consumer()
-                for method, props, body in channel.consume(self.queue, inactivity_timeout=0.5):
-                    if self.stop_event.is_set():
-                        break
-                    if method is None:
+                for method, props, body in channel.consume(self.queue, inactivity_timeout=0.05):
+                    if method is not None:
+                        self._submit(pending, method, props, body)
+                        idle_since = time.monotonic()
+                    self._collect(channel, pending, block=len(pending) >= self.prefetch)
+                    if method is None and not pending:
                         self.stats.queue_depth = channel.queue_declare(self.queue, durable=True, passive=True
                                                                        ).method.message_count
                         self.on_event("idle", self.stats.as_dict())
                         if until_idle is not None and time.monotonic() - idle_since >= until_idle:
                             self.stop_event.set()
-                            break
-                        continue
-                    self._handle(channel, method, props, body)
-                    idle_since = time.monotonic()
-                    backoff = 0.5
                     if max_messages is not None and self.stats.applied + self.stats.dead_lettered >= max_messages:
                         self.stop_event.set()
+                    if self.stop_event.is_set():
+                        self._collect(channel, pending, block=True, draining=True)
                         break
+                    backoff = 0.5
                 try:
                     channel.cancel()
                 except Exception:
@@ -204,65 +214,84 @@ class RunSync:
             except (AMQPError, OSError, ConnectionFailed) as exc:
                 self.stats.reconnects += 1
                 self.on_event("reconnect", {"what": "old broker", "error": f"{type(exc).__name__}: {exc}"[:200]})
+                for future in pending:  # unacked: the broker redelivers them on the new connection
+                    future.cancel()
                 self._drop_broker("in")
                 self.stop_event.wait(backoff)
                 backoff = min(self.backoff_max, backoff * 2)
+        self._pool.shutdown(wait=True, cancel_futures=True)
         self.close()
         return self.stats
 
-    def _handle(self, channel, method, props, body: bytes) -> None:
+    def _submit(self, pending: dict, method, props, body: bytes) -> None:
         self.stats.received += 1
         if method.redelivered:
             self.stats.redelivered += 1
         try:
             note = Notification.parse(body)
         except ValueError as exc:
-            self._dead_letter(channel, method, body, f"unparseable notification: {exc}")
+            self._dead_letter(self._in_ch, method, body, f"unparseable notification: {exc}")
             return
-        key = f"{note.uuid}:{hash(body)}"
+        pending[self._pool.submit(self._apply_with_retries, note)] = (method, props, body, note)
+
+    def _apply_with_retries(self, note: Notification) -> None:
+        """Worker thread: transient failures (a Cassandra away) are retried with backoff until it
+        is back or we are stopping; other failures are raised after max_attempts."""
         backoff = 0.2
+        attempts = 0
         while True:
             try:
                 self._apply(note)
-                if self.republish:
-                    self._republish(body, props)
-                break
-            except Exception as exc:  # decide: retry (transient) or count towards the dead-letter limit
+                return
+            except Exception as exc:
                 if self.stop_event.is_set():
-                    return  # leave unacked: redelivered next time
+                    raise
                 if _is_transient(exc):
                     self.stats.retries += 1
-                    self.on_event("retry", {"uuid": note.uuid, "error": f"{type(exc).__name__}"})
-                    self._reset_db()
-                    self._pause(backoff)
-                    backoff = min(self.backoff_max, backoff * 2)
-                    continue
-                attempts = self._attempts.get(key, 0) + 1
-                self._attempts[key] = attempts
-                if attempts >= self.max_attempts:
-                    self._dead_letter(channel, method, body, f"{type(exc).__name__}: {exc}"[:300])
-                    return
-                self.stats.retries += 1
-                self._pause(backoff)
-        channel.basic_ack(method.delivery_tag)
-        self._attempts.pop(key, None)
-        self.stats.applied += 1
-        sent = (props.headers or {}).get("x-tfdata-sent-us") if props is not None else None
-        if isinstance(sent, int):
-            self.stats.lag_ms.append((time.time() * 1_000_000 - sent) / 1000.0)
-        self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
+                    self.on_event("retry", {"uuid": note.uuid, "error": type(exc).__name__})
+                    with self._db_lock:
+                        self._reset_db()
+                else:
+                    attempts += 1
+                    if attempts >= self.max_attempts:
+                        raise
+                    self.stats.retries += 1
+                self.stop_event.wait(backoff)
+                backoff = min(self.backoff_max, backoff * 2)
 
-    def _pause(self, seconds: float) -> None:
-        """Wait while keeping the consumer connection serviced (heartbeats), unless stopping."""
-        end = time.monotonic() + seconds
-        while not self.stop_event.is_set() and time.monotonic() < end:
-            try:
-                if self._in is not None and not self._in.is_closed:
-                    self._in.sleep(min(0.2, max(0.0, end - time.monotonic())))
+    def _collect(self, channel, pending: dict, block: bool, draining: bool = False) -> None:
+        """Ack, republish or dead-letter finished messages (this thread owns the channels)."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        while pending:
+            done = [f for f in pending if f.done()]
+            if not done:
+                if not block:
+                    return
+                wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
+                try:
+                    self._in.process_data_events(0)  # keep heartbeats flowing while we wait
+                except Exception:
+                    pass
+                continue
+            for future in done:
+                method, props, body, note = pending.pop(future)
+                error = future.exception() if not future.cancelled() else None
+                if future.cancelled() or (error is not None and self.stop_event.is_set()):
+                    continue  # stopping: leave it unacked, it is redelivered next time
+                if error is not None:
+                    self._dead_letter(channel, method, body, f"{type(error).__name__}: {error}"[:300])
                     continue
-            except Exception:
-                pass
-            self.stop_event.wait(min(0.2, max(0.0, end - time.monotonic())))
+                if self.republish:
+                    self._republish(body, props)
+                channel.basic_ack(method.delivery_tag)
+                self.stats.applied += 1
+                sent = (props.headers or {}).get("x-tfdata-sent-us") if props is not None else None
+                if isinstance(sent, int):
+                    self.stats.lag_ms.append((time.time() * 1_000_000 - sent) / 1000.0)
+                self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
+            if not block and not draining:
+                return
 
     def _apply(self, note: Notification) -> None:
         old, new = self._db()

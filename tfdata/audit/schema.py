@@ -1,0 +1,410 @@
+"""The objects against a release's schema whitelist (upstream's check_schema_db_mismatch is an
+empty stub), and what an upgrade to another release would do to this data.
+
+Single pass even when the release is not known in advance: while the rows stream by, names are
+reduced to a per-object signature (type, parent, the set of fields), and values are validated
+once per group of releases whose JSON Schema for that field is identical; only failures are
+kept. Once the scan is over and the release is chosen (given or guessed), the signatures are
+judged and the failures of that release reported.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from ..errors import InputError
+from ..model.cells import TableRef, rows
+from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
+from ..model.objects import TfObject, decode_row, parse_ref_value
+from ..schema import check as schema_check
+from ..schema import guess_release, list_releases, load_release, upgrade_impact
+from .base import AuditContext, Family, ReleaseChoice
+from .facts import canonical_json
+from .findings import ERROR, INFO, WARNING, Finding, check
+from .prevalidate import Compiler
+
+UUID_TABLE_REF = TableRef(CONFIG_KEYSPACE, UUID_TABLE)
+COLUMN_KIND_OF_SPEC = {"scalar": "prop", "list": "propl", "map": "propm"}
+# IDs contrail-api assigns itself, outside its own validation: a user-configured SG id (below
+# 8 000 000) lands in security_group_id although the schema range starts at 8 000 000. The ID
+# checks of the zookeeper family judge these values.
+SERVER_ASSIGNED = frozenset({("security_group", "security_group_id"), ("virtual_network", "virtual_network_network_id"),
+                             ("sub_cluster", "sub_cluster_id")})
+VALUE_CACHE_LIMIT = 20_000  # validated values remembered (with their verdicts)
+
+UNKNOWN_TYPE = check(
+    "schema.unknown_type", ERROR, "object type unknown to the release",
+    "delete the objects of this type before moving to this release, or pick the right release")
+UNKNOWN_PROPERTY = check(
+    "schema.unknown_property", WARNING, "prop: cell of a property the release does not have (silently skipped)",
+    "delete the leftover cell, or keep it only for a downgrade")
+UNKNOWN_LIST_PROPERTY = check(
+    "schema.unknown_list_property", ERROR, "propl:/propm: cells of a property the release does not have (I11)",
+    "delete the cells: the release's reader fails on list/map cells it does not know")
+STORAGE_MISMATCH = check(
+    "schema.storage_mismatch", ERROR, "property stored as the wrong kind (prop: vs propl:/propm: cells)",
+    "rewrite the property in the release's storage form")
+UNKNOWN_REF = check(
+    "schema.unknown_ref", WARNING, "reference kind the release does not have (silently skipped)",
+    "delete the ref: cell and its backref: mirror")
+PARENT_NOT_ALLOWED = check(
+    "schema.parent_not_allowed", ERROR, "parent type not allowed for this object type in the release",
+    "move the object under an allowed parent (delete and recreate)")
+INVALID_VALUE = check(
+    "schema.invalid_value", WARNING, "value fails the release's JSON Schema (enum, range, type, unknown field)",
+    "fix the value through the API; updates that carry it are rejected")
+
+
+# ---------------------------------------------------------------------- observations for the guess
+
+def observed_features(obj: TfObject) -> set[str]:
+    """Database-column names of the fields an object uses (guess_release accepts this form)."""
+    features = {f"prop:{p}" for p in obj.props}
+    features.update(f"propl:{p}" for p in obj.list_props)
+    features.update(f"propm:{p}" for p in obj.map_props)
+    features.update(f"ref:{t}" for t, _ in obj.refs)
+    if obj.parent:
+        features.add(f"parent:{obj.parent[0]}")
+    return features
+
+
+class FeatureCounts:
+    """type -> {feature: objects}: small (bounded by the schema), enough to guess the release."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter] = defaultdict(Counter)
+
+    def add(self, obj: TfObject) -> None:
+        if obj.is_live:
+            counter = self.counts[obj.type]
+            counter["type"] += 1
+            counter.update(observed_features(obj))
+
+    def choose(self, release: str | None) -> ReleaseChoice | None:
+        """The given release (validated), or the best guess from what was observed; None when no
+        release whitelists are installed."""
+        if release:
+            load_release(release)  # raises UnknownRelease (exit 2) for a bad name
+            return ReleaseChoice(release, 1.0, False, "given on the command line")
+        if not list_releases():
+            return None
+        name, confidence, reason = guess_release(self.counts)
+        return ReleaseChoice(name, confidence, True, reason)
+
+
+# ---------------------------------------------------------------------- release groups
+
+def _closure(defs: dict, root: Any) -> str:
+    """Canonical text of a JSON Schema fragment plus every $defs entry it reaches."""
+    seen: dict[str, Any] = {}
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+                    name = value[len("#/$defs/"):]
+                    if name not in seen and name in defs:
+                        seen[name] = defs[name]
+                        pending.append(defs[name])
+                else:
+                    pending.append(value)
+        elif isinstance(node, list):
+            pending.extend(node)
+    return canonical_json({"root": root, "defs": seen})
+
+
+@dataclass
+class ValueGroup:
+    """Releases whose schema for one (type, field) is identical, validated as one."""
+
+    releases: str  # ",R1,R2," so that SQL can test membership with LIKE
+    validate: Callable[[Any], list[dict]]
+
+
+@dataclass
+class CacheStats:
+    """Values of some fields never repeat (id_perms holds the uuid and times): stop caching those,
+    so that they do not evict the values that do repeat."""
+
+    lookups: int = 0
+    hits: int = 0
+
+    def worth_caching(self) -> bool:
+        return self.lookups < 500 or self.hits * 20 >= self.lookups
+
+
+class SchemaChecks(Family):
+    prefixes = ("schema",)
+
+    def __init__(self, release: str | None = None) -> None:
+        self.release = release
+        self._fields: dict[tuple[str, str, str], tuple[list[ValueGroup], CacheStats]] = {}
+        self._signatures: dict[tuple, int] = {}
+        self._values: dict[tuple, list[dict]] = {}
+        self._compilers: dict[str, Compiler] = {}
+
+    def _releases(self) -> list[str]:
+        return [self.release] if self.release else list_releases()
+
+    def setup(self, ctx: AuditContext) -> None:
+        ctx.facts.define("schema_objects", "uuid TEXT, sig INTEGER", indexes=["sig"])
+        ctx.facts.define("schema_values", "uuid TEXT, field TEXT, releases TEXT, detail TEXT")
+
+    # ------------------------------------------------------------------ scan
+    def on_object(self, obj: TfObject, ctx: AuditContext) -> None:
+        if not obj.is_live:
+            return
+        fields = [("prop", p) for p in obj.props] + [("propl", p) for p in obj.list_props] \
+            + [("propm", p) for p in obj.map_props] + sorted({("ref", t) for t, _ in obj.refs})
+        signature = (obj.type, obj.parent[0] if obj.parent else None, tuple(sorted(fields)))
+        sig = self._signatures.setdefault(signature, len(self._signatures))
+        ctx.facts.add("schema_objects", (obj.uuid, sig))
+        for prop, value in obj.props.items():
+            self._check_value(obj, "prop", prop, value, ctx)
+        for prop in obj.list_props:
+            self._check_value(obj, "propl", prop, obj.list_values(prop), ctx)
+        for prop, items in obj.map_props.items():
+            self._check_value(obj, "propm", prop, list(items.values()), ctx)
+        for (ref_type, _), value in obj.refs.items():
+            self._check_value(obj, "ref", ref_type, parse_ref_value(value).attr, ctx)
+
+    def _check_value(self, obj: TfObject, kind: str, name: str, value: Any, ctx: AuditContext) -> None:
+        if value is None:
+            return
+        field_key = (obj.type, kind, name)
+        known = self._fields.get(field_key)
+        if known is None:
+            known = self._fields[field_key] = (self._make_groups(obj.type, kind, name), CacheStats())
+        groups, stats = known
+        text = repr(value) if stats.worth_caching() else None  # repr: fast, and tells true from 1
+        for group in groups:
+            if text is None:
+                problems = group.validate(value)
+            else:
+                key = (field_key, group.releases, text)
+                problems = self._values.get(key)
+                stats.lookups += 1
+                if problems is None:
+                    problems = group.validate(value)
+                    if len(self._values) >= VALUE_CACHE_LIMIT:
+                        self._values.clear()
+                    self._values[key] = problems
+                else:
+                    stats.hits += 1
+            for problem in problems:
+                ctx.facts.add("schema_values", (obj.uuid, problem["field"], group.releases, problem["detail"]))
+
+    def _make_groups(self, obj_type: str, kind: str, name: str) -> list[ValueGroup]:
+        by_fingerprint: dict[str, list[str]] = {}
+        makers: dict[str, Callable[[Any], list[dict]]] = {}
+        for release in self._releases():
+            schema = load_release(release)
+            type_name = schema.type_name(obj_type)
+            if type_name is None:
+                continue
+            made = self._validator(schema, type_name, kind, name)
+            if made is None:
+                continue
+            fingerprint, validate = made
+            by_fingerprint.setdefault(fingerprint, []).append(release)
+            makers.setdefault(fingerprint, validate)
+        return [ValueGroup("," + ",".join(releases) + ",", makers[fp]) for fp, releases in by_fingerprint.items()]
+
+    def _validator(self, schema, type_name: str, kind: str, name: str):
+        """(fingerprint, validate) for one field in one release, or None when the release does not
+        have the field in this storage form (a name-level finding then)."""
+        defs = schema.data["json_schema"]["$defs"]
+        compiler = self._compilers.get(schema.name)
+        if compiler is None:
+            compiler = self._compilers[schema.name] = Compiler(defs)
+        if kind == "ref":
+            target = schema.reference_target(type_name, name)
+            if target is None:
+                return None
+            attr_type = schema.references(type_name)[target]["attr_type"]
+            field_name = f"{target}_refs.attr"
+            if attr_type is None:
+                def no_attr(attr: Any) -> list[dict]:
+                    if attr in (None, {}, ""):
+                        return []
+                    return [{"field": field_name, "detail": f"{field_name}: reference {type_name}->{target} "
+                                                           f"carries no attributes"}]
+                return "no-attr", no_attr
+            root = {"$ref": f"#/$defs/{attr_type}"}
+            return _closure(defs, root), _validate_with(schema.type_validator(attr_type), compiler.compile(root),
+                                                        field_name)
+        prop_name = schema.property_name(type_name, name)
+        if prop_name is None:
+            return None
+        spec = schema.property(type_name, prop_name)
+        if COLUMN_KIND_OF_SPEC.get(spec["kind"]) != kind:
+            return None
+        if (type_name, prop_name) in SERVER_ASSIGNED:
+            return "server-assigned", lambda value: []
+        wrapper = spec.get("wrapper_field")
+        root = defs[type_name]["properties"][prop_name]
+        fingerprint = canonical_json([spec["kind"], wrapper, _closure(defs, root)])
+        validate = _validate_with(schema.property_validator(type_name, prop_name), compiler.compile(root), prop_name)
+        if kind == "prop" or not wrapper:
+            return fingerprint, validate
+        return fingerprint, lambda items: validate({wrapper: items})
+
+    # ------------------------------------------------------------------ judgement
+    def finish(self, ctx: AuditContext) -> None:
+        if ctx.release is None:
+            ctx.skipped("schema checks", "no release whitelists are installed (schemas/)")
+            return
+        schema = load_release(ctx.release.name)
+        for (obj_type, parent, fields), sig in self._signatures.items():
+            problems = list(name_problems(schema, obj_type, parent, fields))
+            if not problems:
+                continue
+            for (uuid,) in ctx.facts.query("SELECT uuid FROM schema_objects WHERE sig = ?", (sig,)):
+                for declared, detail in problems:
+                    ctx.emit(declared, detail, uuid=uuid)
+        for uuid, field_name, detail in ctx.facts.query(
+                "SELECT uuid, field, detail FROM schema_values WHERE releases LIKE ?", (f"%,{schema.name},%",)):
+            ctx.emit(INVALID_VALUE, f"{detail} (in {schema.name})", uuid=uuid)
+
+
+def _validate_with(validator, certainly_valid: Callable[[Any], bool], field_name: str) -> Callable[[Any], list[dict]]:
+    """Full validation (precise messages) only for values the fast pre-check is not sure about."""
+    def validate(value: Any) -> list[dict]:
+        if certainly_valid(schema_check.without_empty_values(value)):
+            return []
+        return [{"field": p["field"], "detail": f"{p['field']}: {p['detail']}"}
+                for p in schema_check.validate_value(validator, value, field_name)]
+    return validate
+
+
+def name_problems(schema, obj_type: str, parent: str | None, fields) -> Iterator[tuple]:
+    """(check, detail) for the names an object uses: its type, parent and field names."""
+    type_name = schema.type_name(obj_type)
+    if type_name is None:
+        yield UNKNOWN_TYPE, f"release {schema.name} has no object type {obj_type}"
+        return
+    if not schema.allows_parent(type_name, parent):
+        allowed = ", ".join(schema.parent_types(type_name)) or "none (top level)"
+        yield PARENT_NOT_ALLOWED, f"{type_name} under {parent or 'config-root'} (allowed in {schema.name}: {allowed})"
+    for kind, name in fields:
+        if kind == "ref":
+            if schema.reference_target(type_name, name) is None:
+                yield UNKNOWN_REF, f"ref:{name}: {type_name} has no reference to {name} in {schema.name}"
+            continue
+        prop_name = schema.property_name(type_name, name)
+        if prop_name is None:
+            declared = UNKNOWN_PROPERTY if kind == "prop" else UNKNOWN_LIST_PROPERTY
+            yield declared, f"{kind}:{name}: {type_name} has no property {name} in {schema.name}"
+            continue
+        expected = COLUMN_KIND_OF_SPEC.get(schema.property(type_name, prop_name)["kind"])
+        if expected != kind:
+            yield STORAGE_MISMATCH, f"{name} is stored as {kind}: cells, {schema.name} stores it as {expected}: cells"
+
+
+# ---------------------------------------------------------------------- upgrade impact
+
+@dataclass
+class UpgradeResult:
+    source: ReleaseChoice
+    target: str
+    objects: int
+    objects_affected: int
+    findings: list[Finding] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(f.severity for f in self.findings)
+        return {severity: counts.get(severity, 0) for severity in (ERROR, WARNING, INFO)}
+
+    def as_dict(self) -> dict:
+        return {"from": self.source.as_dict(), "to": self.target, "objects": self.objects,
+                "objects_affected": self.objects_affected,
+                "findings": [f.as_dict() for f in self.findings], "summary": self.summary()}
+
+
+UPGRADE_REPAIRS = {
+    "type_removed": "delete these objects before the upgrade (the target release has no such type)",
+    "reparent_needed": "recreate the object under a parent the target release allows",
+    "property_dropped": "nothing is lost for the API (the cell is skipped); delete it to keep the store clean",
+    "reference_dropped": "the link disappears for the API; delete the ref/backref cells",
+    "field_dropped": "the nested field is rejected by the target's validation; remove it before updating",
+    "value_invalid": "change the value to one the target release accepts",
+    "storage_changed": "convert the cells to the target's storage form during migration",
+    "no_longer_updatable": "set the final value before the upgrade",
+    "newly_required": "set the property before the upgrade (not enforced upstream)",
+}
+
+
+def _object_document(obj: TfObject) -> dict:
+    """What upgrade_impact reads: props as the API shows them (list/map items as bare lists)."""
+    props: dict[str, Any] = dict(obj.props)
+    for prop in obj.list_props:
+        props[prop] = obj.list_values(prop)
+    for prop, items in obj.map_props.items():
+        props[prop] = list(items.values())
+    refs: dict[str, list] = defaultdict(list)
+    for (ref_type, _), value in obj.refs.items():
+        refs[ref_type].append(parse_ref_value(value).attr)
+    parent_type = obj.parent[0] if obj.parent else (obj.parent_type or None)
+    return {"uuid": obj.uuid, "type": obj.type, "fq_name": obj.fq_name, "parent_type": parent_type,
+            "props": props, "refs": dict(refs)}
+
+
+def _live_objects(source, on_progress: Callable[[int], None] | None) -> Iterator[TfObject]:
+    cells = (cell for _, cell in source.cells([UUID_TABLE_REF]))
+    for key, row in rows(cells):
+        if on_progress:
+            on_progress(len(row))
+        obj = decode_row(key, row)
+        if obj.is_live:
+            yield obj
+
+
+def upgrade_check(source, to_release: str, from_release: str | None = None,
+                  on_progress: Callable[[int], None] | None = None) -> UpgradeResult:
+    """What moving THIS data from ``from_release`` (guessed when None: one extra pass over the
+    object table, column names only) to ``to_release`` means, object by object."""
+    load_release(to_release)
+    if from_release is None:
+        counts = FeatureCounts()
+        for obj in _live_objects(source, None):
+            counts.add(obj)
+        choice = counts.choose(None)
+        if choice is None:
+            raise InputError("no release whitelists are installed; give --from")
+    else:
+        choice = FeatureCounts().choose(from_release)
+    documents = (_object_document(obj) for obj in _live_objects(source, on_progress))
+    impact = upgrade_impact(choice.name, to_release, documents)
+    findings = [_upgrade_finding(item, choice.name) for item in impact["findings"] if not _server_assigned(item)]
+    affected = len({f.uuid for f in findings if f.severity == ERROR})
+    return UpgradeResult(choice, impact["to"], impact["objects"], affected, findings)
+
+
+def _server_assigned(item: dict) -> bool:
+    """Range findings on IDs contrail-api assigns itself (see SERVER_ASSIGNED) are not upgrade risks."""
+    return item["kind"] == "value_invalid" and (item.get("type"), item["field"].split(".")[0]) in SERVER_ASSIGNED
+
+
+def _upgrade_finding(item: dict, source_release: str) -> Finding:
+    """upgrade_impact's finding as an audit Finding (check id ``upgrade.<kind>``, its own severity)."""
+    kind = item["kind"]
+    detail = f"{item['field']}: {item['detail']}"
+    if item.get("preexisting"):
+        detail += f" (already so in {source_release})"
+    return Finding(check=f"upgrade.{kind}", severity=item["severity"], detail=" ".join(detail.split()),
+                   repair=UPGRADE_REPAIRS.get(kind, "review the object before the upgrade"),
+                   uuid=item.get("uuid"), type=item.get("type"),
+                   fq_name=tuple(item["fq_name"]) if item.get("fq_name") else None)
+
+
+# ---------------------------------------------------------------------- schema check of a source
+
+def check_release(source, release: str | None = None, on_progress: Callable[[int], None] | None = None):
+    """Only the schema family of an audit: unknown types, properties and refs, values failing the
+    JSON Schema, parents not allowed. The release is guessed when None."""
+    from .runner import audit
+
+    return audit(source, release=release, on_progress=on_progress, checks=["schema"])
