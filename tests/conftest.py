@@ -8,7 +8,7 @@ import pytest
 
 from tfdata.config import local_profiles
 
-from .helpers import wipe_cluster
+from .helpers import wipe_cluster, wipe_queues
 
 SERVICE_PORTS = {
     "old": [("127.0.0.1", 9042), ("127.0.0.1", 2181), ("127.0.0.1", 5673)],
@@ -43,6 +43,7 @@ def services_up():
 def old(services_up):
     profile = services_up["old"]
     wipe_cluster(profile)
+    wipe_queues(profile)
     yield profile
 
 
@@ -50,4 +51,5 @@ def old(services_up):
 def new(services_up):
     profile = services_up["new"]
     wipe_cluster(profile)
+    wipe_queues(profile)
     yield profile

@@ -38,3 +38,20 @@ def wipe_cluster(profile) -> None:
     finally:
         zk.stop()
         zk.close()
+
+
+TEST_QUEUES = ("tfdata.test.run-sync", "tfdata.issu.run-sync", "tfdata.bench")
+
+
+def wipe_queues(profile) -> None:
+    """Durable queues outlive a test; drop the ones tests declare (and their dead-letter twins)."""
+    from tfdata.stores.rabbitmq import connect
+
+    conn = connect(profile.rabbitmq)
+    try:
+        channel = conn.channel()
+        for name in TEST_QUEUES:
+            channel.queue_delete(name)
+            channel.queue_delete(name + ".dead")
+    finally:
+        conn.close()

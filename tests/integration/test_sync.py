@@ -145,5 +145,7 @@ def test_run_sync_loses_nothing_across_broker_restart_and_cassandra_outage(old, 
     runner.join(timeout=120)
     assert syncer.stats.dead_lettered == 0
     assert syncer.stats.applied >= sum(mutations.values())
+    assert syncer.stats.reconnects >= 1 and syncer.stats.retries >= 1  # the faults really hit it
+    assert invoke("sync", "zk").exit_code == 0  # ZooKeeper is copied after run-sync, as in the procedure
     code, report = verify_json()
     assert report["changes"] == [] and code == 0

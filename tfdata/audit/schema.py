@@ -32,7 +32,7 @@ COLUMN_KIND_OF_SPEC = {"scalar": "prop", "list": "propl", "map": "propm"}
 # checks of the zookeeper family judge these values.
 SERVER_ASSIGNED = frozenset({("security_group", "security_group_id"), ("virtual_network", "virtual_network_network_id"),
                              ("sub_cluster", "sub_cluster_id")})
-VALUE_CACHE_LIMIT = 20_000  # validated values remembered (with their verdicts)
+VALUE_CACHE_CHARS = 4_000_000  # text of the validated values remembered with their verdicts
 
 UNKNOWN_TYPE = check(
     "schema.unknown_type", ERROR, "object type unknown to the release",
@@ -144,6 +144,7 @@ class SchemaChecks(Family):
         self._fields: dict[tuple[str, str, str], tuple[list[ValueGroup], CacheStats]] = {}
         self._signatures: dict[tuple, int] = {}
         self._values: dict[tuple, list[dict]] = {}
+        self._cached_chars = 0
         self._compilers: dict[str, Compiler] = {}
 
     def _releases(self) -> list[str]:
@@ -189,8 +190,10 @@ class SchemaChecks(Family):
                 stats.lookups += 1
                 if problems is None:
                     problems = group.validate(value)
-                    if len(self._values) >= VALUE_CACHE_LIMIT:
+                    self._cached_chars += len(text)
+                    if self._cached_chars > VALUE_CACHE_CHARS:
                         self._values.clear()
+                        self._cached_chars = len(text)
                     self._values[key] = problems
                 else:
                     stats.hits += 1

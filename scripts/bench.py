@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Benchmarks (not tests): speed and memory of tfdata against reference tools, on the local services.
+
+Each benchmark appends a record to benchmarks/results.json; `render` rewrites BENCHMARKS.md from
+it. Peak RSS is measured with /usr/bin/time -v around the real `tfdata` command.
+
+    python scripts/bench.py export --scale M
+    python scripts/bench.py snapshot --scale M      # vs cqlsh COPY TO
+    python scripts/bench.py presync --scale M       # vs cqlsh COPY TO + COPY FROM
+    python scripts/bench.py diff --scale M          # vs a naive full deepdiff
+    python scripts/bench.py runsync --rate 500 --seconds 20
+    python scripts/bench.py zksync --znodes 100000  # vs zk-shell cp
+    python scripts/bench.py audit --scale M
+    python scripts/bench.py render
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+WORK = REPO / ".bench"
+RESULTS = REPO / "benchmarks" / "results.json"
+SCALES = {"S": 1_000, "M": 50_000, "L": 500_000}
+
+
+def record(name: str, **fields) -> None:
+    RESULTS.parent.mkdir(exist_ok=True)
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    data = [r for r in data if not (r["name"] == name and r.get("scale") == fields.get("scale"))]
+    data.append({"name": name, "date": time.strftime("%Y-%m-%d"), **fields})
+    RESULTS.write_text(json.dumps(data, indent=1) + "\n")
+    print(json.dumps(data[-1]))
+
+
+def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, int, str]:
+    """(seconds, peak RSS in MB, stdout) of a command run under /usr/bin/time -v."""
+    started = time.monotonic()
+    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+    seconds = time.monotonic() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1)) // 1024
+    return seconds, rss, proc.stdout
+
+
+def dataset(scale: str) -> Path:
+    from tfdata.gen import generate_dump
+
+    WORK.mkdir(exist_ok=True)
+    path = WORK / f"gen-{scale}.json.gz"
+    if not path.exists():
+        generate_dump(path, SCALES[scale], seed=7, tmp_dir=WORK)
+    return path
+
+
+def load_old(scale: str) -> float:
+    path = dataset(scale)
+    seconds, _, _ = timed(["tfdata", "load", str(path), "--to", "old", "--force", "--format", "json"])
+    return seconds
+
+
+def objects_in(scale: str) -> int:
+    return SCALES[scale]
+
+
+def wipe(profile_name: str) -> None:
+    from tfdata.config import local_profiles
+    from tests.helpers import wipe_cluster
+
+    wipe_cluster(local_profiles()[profile_name])
+
+
+def cqlsh(host: str, port: int, command: str) -> float:
+    started = time.monotonic()
+    subprocess.run(["cqlsh", host, str(port), "--request-timeout", "600", "-e", command], check=True,
+                   capture_output=True, text=True)
+    return time.monotonic() - started
+
+
+def tf_tables() -> list[tuple[str, str]]:
+    from tfdata.config import local_profiles
+    from tfdata.stores.cassandra import CassandraStore
+
+    store = CassandraStore(local_profiles()["old"])
+    try:
+        return [(t.keyspace, t.table) for t in store.tables()]
+    finally:
+        store.close()
+
+
+# ------------------------------------------------------------------------------ benchmarks
+
+def bench_export(args) -> None:
+    load_s = load_old(args.scale)
+    out = WORK / f"export-{args.scale}.json"
+    out.unlink(missing_ok=True)
+    seconds, rss, _ = timed(["tfdata", "export", "old", "-o", str(out), "--format", "json"])
+    n = objects_in(args.scale)
+    record("export", scale=args.scale, objects=n, seconds=round(seconds, 1), objects_per_s=round(n / seconds),
+           peak_rss_mb=rss, load_seconds=round(load_s, 1), command="tfdata export old -o FILE.json")
+
+
+def bench_snapshot(args) -> None:
+    load_old(args.scale)
+    out = WORK / f"snap-{args.scale}.tfsnap"
+    seconds, rss, _ = timed(["tfdata", "snapshot", "old", "-o", str(out), "--force", "--format", "json"])
+    copy_dir = Path(tempfile.mkdtemp(dir=WORK))
+    cq = 0.0
+    for ks, table in tf_tables():
+        cq += cqlsh("127.0.0.1", 9042, f"COPY {ks}.{table} (key, column1, value) TO '{copy_dir}/{ks}.{table}.csv'")
+    shutil.rmtree(copy_dir)
+    n = objects_in(args.scale)
+    record("snapshot", scale=args.scale, objects=n, seconds=round(seconds, 1), objects_per_s=round(n / seconds),
+           peak_rss_mb=rss, cqlsh_copy_to_seconds=round(cq, 1), speedup_vs_cqlsh=round(cq / seconds, 2),
+           command="tfdata snapshot old -o FILE.tfsnap", reference="cqlsh COPY TO of every TF table (no writetimes)")
+
+
+def bench_presync(args) -> None:
+    load_old(args.scale)
+    wipe("new")
+    seconds, rss, _ = timed(["tfdata", "sync", "pre", "--no-queue", "--restart", "--format", "json"], cwd=WORK)
+    wipe("new")
+    # reference: cqlsh COPY TO from old, then COPY FROM into new (tables created the same way)
+    from tfdata.config import local_profiles
+    from tfdata.model.cells import TableRef
+    from tfdata.stores.cassandra import CassandraStore
+
+    tables = tf_tables()
+    new = CassandraStore(local_profiles()["new"])
+    new.ensure_tables([TableRef(k, t) for k, t in tables])
+    new.close()
+    copy_dir = Path(tempfile.mkdtemp(dir=WORK))
+    cq = 0.0
+    for ks, table in tables:
+        csv = f"{copy_dir}/{ks}.{table}.csv"
+        cq += cqlsh("127.0.0.1", 9042, f"COPY {ks}.{table} (key, column1, value) TO '{csv}'")
+        cq += cqlsh("127.0.0.2", 9043, f"COPY {ks}.{table} (key, column1, value) FROM '{csv}'")
+    shutil.rmtree(copy_dir)
+    n = objects_in(args.scale)
+    record("presync", scale=args.scale, objects=n, seconds=round(seconds, 1), objects_per_s=round(n / seconds),
+           peak_rss_mb=rss, cqlsh_copy_seconds=round(cq, 1), speedup_vs_cqlsh=round(cq / seconds, 2),
+           command="tfdata sync pre --no-queue (into an empty NEW)",
+           reference="cqlsh COPY TO + COPY FROM per table (fresh timestamps, no deletes)")
+
+
+def bench_diff(args) -> None:
+    """Two snapshots of the same generated data, the second with 0.1% of objects changed."""
+    import random
+
+    from tfdata.model.cells import Cell
+    from tfdata.model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
+    from tfdata.ops.snapshot import take_snapshot
+    from tfdata.stores.dump import DumpSource, write_dump
+
+    dump = dataset(args.scale)
+    n = objects_in(args.scale)
+    changed_dump = WORK / f"gen-{args.scale}-changed.json.gz"
+    rng = random.Random(5)
+    src = DumpSource(dump)
+    chosen: set[str] = set()
+    if not changed_dump.exists():
+        def mutated():
+            for table, cell in src.cells():
+                if (table.keyspace, table.table) == (CONFIG_KEYSPACE, UUID_TABLE) and cell.column == "prop:display_name" \
+                        and (cell.key in chosen or rng.random() < 0.001):
+                    chosen.add(cell.key)
+                    cell = Cell(cell.key, cell.column, '"changed-by-bench"', cell.writetime)
+                yield table, cell
+        write_dump(changed_dump, mutated(), src.znodes(), src.tables())
+    a, b = WORK / f"diff-a-{args.scale}.tfsnap", WORK / f"diff-b-{args.scale}.tfsnap"
+    take_snapshot(DumpSource(dump), a, force=True)
+    take_snapshot(DumpSource(changed_dump), b, force=True)
+    seconds, rss, out = timed(["tfdata", "diff", str(a), str(b), "--format", "json"])
+    changes = json.loads(out)["summary"]["changed"]
+    naive = None
+    if args.scale != "L" or args.naive:
+        naive = naive_diff(dump, changed_dump)
+    record("diff", scale=args.scale, objects=n, changed_objects=changes, seconds=round(seconds, 2),
+           objects_per_s=round(n / seconds), peak_rss_mb=rss,
+           naive_seconds=round(naive[0], 1) if naive else None, naive_peak_rss_mb=naive[1] if naive else None,
+           speedup_vs_naive=round(naive[0] / seconds, 1) if naive else None,
+           command="tfdata diff A.tfsnap B.tfsnap", reference="json.load both dumps, decode every object, DeepDiff")
+
+
+def naive_diff(a: Path, b: Path) -> tuple[float, int]:
+    code = (
+        "import gzip, json, sys, time\n"
+        "from deepdiff import DeepDiff\n"
+        "def objs(p):\n"
+        "    d = json.load(gzip.open(p, 'rt'))\n"
+        "    return {k: {c: json.loads(v[0]) if v[0][:1] in '{[\"' or v[0] in ('null','true','false') else v[0]\n"
+        "                for c, v in row.items()} for k, row in d['cassandra']['config_db_uuid']['obj_uuid_table'].items()}\n"
+        "x, y = objs(sys.argv[1]), objs(sys.argv[2])\n"
+        "print(len(DeepDiff(x, y)))\n")
+    seconds, rss, _ = timed([sys.executable, "-c", code, str(a), str(b)])
+    return seconds, rss
+
+
+def bench_runsync(args) -> None:
+    """Updates published at a fixed rate while run-sync applies them; lag = publish -> applied."""
+    import threading
+
+    from tfdata.config import local_profiles
+    from tfdata.model.cells import Cell
+    from tfdata.sync.rows import UUID_REF
+    from tfdata.sync.run import RunSync, declare_queue, delete_queue
+    from tfdata.sync.simulate import ApiSimulator, now_us
+    from tests.integration.sync_helpers import pick_objects
+
+    profiles = local_profiles()
+    load_old("S")
+    subprocess.run(["tfdata", "sync", "pre", "--no-queue", "--restart"], cwd=WORK, check=True, capture_output=True)
+    targets = [o for objs in pick_objects(profiles["old"]).values() for o in objs if o.type == "virtual_machine_interface"]
+    queue = "tfdata.bench.runsync"
+    delete_queue(profiles["old"], queue)
+    declare_queue(profiles["old"], queue)
+    syncer = RunSync(profiles["old"], profiles["new"], queue=queue)
+    runner = threading.Thread(target=syncer.run, kwargs={"until_idle": 5}, daemon=True)
+    runner.start()
+    sim = ApiSimulator(profiles["old"])
+    total = int(args.rate * args.seconds)
+    started = time.monotonic()
+    for i in range(total):
+        obj = targets[i % len(targets)]
+        sim.db.write_cells(UUID_REF, [Cell(obj.uuid, "prop:display_name", json.dumps(f"bench-{i}"), now_us())])
+        sim._publish({"oper": "UPDATE", "type": obj.type, "uuid": obj.uuid, "fq_name": obj.fq_name})
+        delay = started + (i + 1) / args.rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    achieved = total / (time.monotonic() - started)
+    sim.close()
+    runner.join(timeout=900)
+    delete_queue(profiles["old"], queue)
+    stats = syncer.stats.as_dict()
+    record("runsync", scale=f"{args.rate}/s", target_rate=args.rate, achieved_publish_rate=round(achieved),
+           updates=total, applied=stats["applied"], lag_p50_ms=stats["lag_ms"]["p50"],
+           lag_p99_ms=stats["lag_ms"]["p99"], dead_lettered=stats["dead_lettered"],
+           command="RunSync (tfdata sync run) with 8 workers")
+
+
+def bench_zksync(args) -> None:
+    from tfdata.config import local_profiles
+    from tfdata.model.zk import ZNode
+    from tfdata.stores.zookeeper import ZookeeperStore
+
+    wipe("old")
+    wipe("new")
+    zk = ZookeeperStore(local_profiles()["old"])
+    per = 1000
+    zk.write_znodes(ZNode(f"/api-server/subnets/d:p:vn{i // per}:10.{i // per % 256}.0.0/16/{i % per:010d}",
+                          f"iip-{i}".encode()) for i in range(args.znodes))
+    zk.close()
+    seconds, rss, _ = timed(["tfdata", "sync", "zk", "--format", "json"])
+    wipe("new")
+    started = time.monotonic()
+    subprocess.run(["zk-shell", "--run-once", "cp zk://127.0.0.1:2181/api-server zk://127.0.0.1:2182/api-server "
+                    "true true"], check=True, capture_output=True, text=True, timeout=7200)
+    ref = time.monotonic() - started
+    record("zksync", scale=f"{args.znodes} znodes", znodes=args.znodes, seconds=round(seconds, 1),
+           znodes_per_s=round(args.znodes / seconds), peak_rss_mb=rss, zkshell_seconds=round(ref, 1),
+           speedup_vs_zkshell=round(ref / seconds, 1), command="tfdata sync zk (copy + recursive verify)",
+           reference="zk-shell cp (recursive, no verify)")
+
+
+def bench_audit(args) -> None:
+    dump = dataset(args.scale)
+    seconds, rss, out = timed(["tfdata", "audit", str(dump), "--release", "master", "--format", "json"])
+    n = objects_in(args.scale)
+    record("audit", scale=args.scale, objects=n, seconds=round(seconds, 1), objects_per_s=round(n / seconds),
+           peak_rss_mb=rss, command="tfdata audit DUMP --release master")
+
+
+def render(args) -> None:
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    lines = ["# Benchmarks", "",
+             "Generated by `bash scripts/bench.sh` (or `python scripts/bench.py render`) from "
+             "`benchmarks/results.json`. Machine: " + machine() + ".", "",
+             "Each row: the command, its wall time and peak RSS (/usr/bin/time -v), and the reference tool "
+             "run in the same session on the same data. The services (two Cassandra 5.0 nodes, two ZooKeeper, "
+             "two RabbitMQ) share the same 2 cores.", ""]
+    for name in ("export", "snapshot", "presync", "diff", "runsync", "zksync", "audit"):
+        rows = [r for r in data if r["name"] == name]
+        if not rows:
+            continue
+        keys = [k for k in rows[0] if k not in ("name",)]
+        lines.append(f"## {name}")
+        lines.append("")
+        lines.append("| " + " | ".join(keys) + " |")
+        lines.append("|" + "---|" * len(keys))
+        for r in rows:
+            lines.append("| " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
+        lines.append("")
+    (REPO / "BENCHMARKS.md").write_text("\n".join(lines))
+    print("wrote BENCHMARKS.md")
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 30)
+    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    for name in ("export", "snapshot", "presync", "diff", "audit"):
+        p = sub.add_parser(name)
+        p.add_argument("--scale", choices=SCALES, default="M")
+        p.add_argument("--naive", action="store_true", help="diff: run the naive reference even at L")
+    p = sub.add_parser("runsync")
+    p.add_argument("--rate", type=float, default=500)
+    p.add_argument("--seconds", type=float, default=20)
+    p = sub.add_parser("zksync")
+    p.add_argument("--znodes", type=int, default=100_000)
+    sub.add_parser("render")
+    args = parser.parse_args()
+    {"export": bench_export, "snapshot": bench_snapshot, "presync": bench_presync, "diff": bench_diff,
+     "runsync": bench_runsync, "zksync": bench_zksync, "audit": bench_audit, "render": render}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
