@@ -771,8 +771,8 @@ def test_each_planted_defect_is_caught_by_its_check(tmp_path, check_id, plant, e
 
 
 def test_every_declared_check_has_a_planted_case():
-    """A check without a test could be dead code; audit.skipped and store.wide_row are tested below."""
-    tested = {case[0] for case in CASES} | {"audit.skipped", "store.wide_row"}
+    """A check without a test could be dead code; the others are tested below."""
+    tested = {case[0] for case in CASES} | {"audit.skipped", "store.wide_row"} | CLUSTER_CHECKS
     assert set(CATALOGUE) == tested
 
 
@@ -830,6 +830,48 @@ def test_alloc_unit_divides_the_lock_index(tmp_path):
         world.zk[f"/api-server/subnets/default-domain:demo:vn-blue:10.1.0.0/24/"
                  f"{int(ipaddress.ip_address(address)) // 4:010d}"] = owner
     assert [f for f in run(world, tmp_path).findings if f.check.startswith("ip.")] == []
+
+
+# ---------------------------------------------------------------------- live servers (pure judgement)
+
+CLUSTER_CHECKS = {"cluster.zk_mode", "cluster.zk_node_count", "cluster.replication_factor",
+                  "cluster.replication_too_high"}
+SRVR = "Zookeeper version: 3.8.4\nLatency min/avg/max: 0/0.1/9\nZxid: 0x3\nMode: {mode}\nNode count: {count}\n"
+
+
+def test_zookeeper_ensemble_judgement():
+    from tfdata.audit.cluster import judge_ensemble, parse_srvr, zk_servers
+
+    def ids(states):
+        return [declared.id for declared, _ in judge_ensemble(states)]
+
+    state = parse_srvr(SRVR.format(mode="follower", count=12))
+    assert state == {"mode": "follower", "node_count": 12}
+    assert "refused" in parse_srvr("srvr is not executed because it is not in the whitelist.\n")
+    assert zk_servers("a:2181,b:2182/tf") == [("a", 2181), ("b", 2182)]
+    assert ids({"a": {"mode": "standalone", "node_count": 3}}) == []
+    assert ids({"a": {"mode": "follower", "node_count": 3}}) == ["cluster.zk_mode"]
+    healthy = {"a": {"mode": "leader", "node_count": 3}, "b": {"mode": "follower", "node_count": 3},
+               "c": {"mode": "observer", "node_count": 3}}
+    assert ids(healthy) == []
+    assert ids({**healthy, "b": {"mode": "leader", "node_count": 3}}) == ["cluster.zk_mode"]
+    assert ids({**healthy, "c": {"error": "Connection refused"}}) == ["cluster.zk_mode"]
+    assert ids({**healthy, "c": {"mode": "observer", "node_count": 4}}) == ["cluster.zk_node_count"]
+
+
+def test_replication_judgement():
+    from tfdata.audit.cluster import judge_replication
+
+    def ids(replication, nodes):
+        return [declared.id for declared, _ in judge_replication("config_db_uuid", replication, nodes)]
+
+    simple = "org.apache.cassandra.locator.SimpleStrategy"
+    assert ids({"class": simple, "replication_factor": "3"}, 3) == []
+    assert ids({"class": simple, "replication_factor": "1"}, 3) == ["cluster.replication_factor"]
+    assert ids({"class": simple, "replication_factor": "3"}, 1) == ["cluster.replication_too_high"]
+    topology = "org.apache.cassandra.locator.NetworkTopologyStrategy"
+    assert ids({"class": topology, "dc1": "3"}, 3) == []  # described, no crash (upstream raises here)
+    assert ids({"class": topology, "dc1": "3", "dc2": "2"}, 3) == ["cluster.replication_too_high"]
 
 
 # ---------------------------------------------------------------------- the upstream sample

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tfdata.audit.schema import check_release, upgrade_check
+from tfdata.audit import check_release, upgrade_check
 from tfdata.cli import cli
 from tfdata.stores.dump import DumpSource
 
@@ -42,7 +42,8 @@ def test_clean_world_is_clean_for_its_release(tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["findings"] == [] and doc["summary"] == {"error": 0, "warning": 0, "info": 0}
-    assert doc["release"] == {"name": RELEASE, "confidence": 1.0, "guessed": False, "reason": "given on the command line"}
+    assert doc["release"] == {"name": RELEASE, "confidence": 1.0, "guessed": False,
+                              "reason": "given on the command line"}
 
 
 def test_leftover_property_and_invalid_value_are_findings(tmp_path):

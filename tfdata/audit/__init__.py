@@ -6,12 +6,14 @@ it only shows in clean/heal dry runs) and the invariants nobody upstream checks.
     result.findings, result.summary()
 
 Families: objects (row level), links, index (fq-name and shared tables), zookeeper (fq-name locks,
-ID allocators), route_targets, addresses (subnets, IP locks), schema (release whitelist).
+ID allocators), route_targets, addresses (subnets, IP locks), schema (release whitelist), cluster
+(live servers). upgrade_check: what moving this data to another release means.
 """
 
 from .findings import CATALOGUE, ERROR, INFO, SEVERITIES, WARNING, Finding
 from .runner import AuditResult, audit, check_ids
-from .schema import UpgradeResult, upgrade_check
+from .schema import check_release
+from .upgrade import UpgradeResult, upgrade_check
 
 __all__ = ["CATALOGUE", "ERROR", "INFO", "SEVERITIES", "WARNING", "AuditResult", "Finding", "UpgradeResult",
-           "audit", "check_ids", "upgrade_check"]
+           "audit", "check_ids", "check_release", "upgrade_check"]

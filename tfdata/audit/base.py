@@ -16,21 +16,11 @@ from ..model.objects import TfObject
 from ..model.zk import ZNode
 from .facts import FactStore
 from .findings import INFO, Check, Finding, check, finding
+from .release import ReleaseChoice
 from .zkpaths import ZkPlace
 
 SKIPPED = check("audit.skipped", INFO, "a family of checks could not run on this source",
                 "provide the missing part (e.g. capture ZooKeeper too) and audit again")
-
-
-@dataclass
-class ReleaseChoice:
-    name: str
-    confidence: float
-    guessed: bool
-    reason: str = ""
-
-    def as_dict(self) -> dict:
-        return {"name": self.name, "confidence": self.confidence, "guessed": self.guessed, "reason": self.reason}
 
 
 @dataclass
@@ -39,6 +29,7 @@ class AuditContext:
     list_tables: Callable[[], list[TableRef]]  # the source's tables() (a dump pays a file pass for it)
     report: Callable[[Finding], None]
     zk_prefix: str | None = None
+    source: object = None  # the source itself, for families that talk to live servers
     znodes: int = 0  # znodes seen in the scan; 0 means the source carries no ZooKeeper data
     release: ReleaseChoice | None = None
     seen_tables: set[TableRef] = field(default_factory=set)  # tables that yielded cells in the scan

@@ -283,7 +283,8 @@ class RouteTargetChecks(Family):
             owner_fq = json.loads(owner[1])
         for ri, why in expected.items():
             if ri not in instances:
-                ctx.emit(BACKREF_MISSING, f"{name}: routing instance {ri} ({why}) is not linked", uuid=uuid)
+                ri_name = ":".join(ctx.identity(ri)[1] or [])
+                ctx.emit(BACKREF_MISSING, f"{name}: routing instance {ri_name} ({ri}, {why}) is not linked", uuid=uuid)
         for ri, (_, _, ri_name, ri_fq) in instances.items():
             if ri in expected or self._tolerated_instance(ctx, ri, uuid, json.loads(ri_fq), owner_fq):
                 continue

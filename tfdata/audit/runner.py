@@ -20,21 +20,24 @@ from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
 from ..model.objects import decode_row
 from ..schema import load_release
 from .addresses import AddressChecks
-from .base import SKIPPED, AuditContext, Family, ReleaseChoice
+from .base import SKIPPED, AuditContext, Family
+from .cluster import ClusterChecks
 from .facts import FactStore, define_core, record_object
 from .findings import CATALOGUE, SEVERITIES, SEVERITY_RANK, Finding, matches
 from .index import IndexChecks
 from .links import LinkChecks
 from .objects import ObjectChecks
 from .route_targets import RouteTargetChecks
-from .schema import FeatureCounts, SchemaChecks
+from .release import FeatureCounts, ReleaseChoice
+from .schema import SchemaChecks
 from .zkpaths import locate
 from .zookeeper import ZookeeperChecks
 
 __all__ = ["AuditResult", "Finding", "audit", "check_ids"]
 
 UUID_TABLE_REF = TableRef(CONFIG_KEYSPACE, UUID_TABLE)
-FAMILIES = (ObjectChecks, LinkChecks, IndexChecks, ZookeeperChecks, RouteTargetChecks, AddressChecks, SchemaChecks)
+FAMILIES = (ObjectChecks, LinkChecks, IndexChecks, ZookeeperChecks, RouteTargetChecks, AddressChecks, SchemaChecks,
+            ClusterChecks)
 PROGRESS_EVERY = 2000  # cells between progress callbacks
 
 
@@ -95,7 +98,7 @@ def audit(source, release: str | None = None, on_progress: Callable[[int], None]
     found: list[Finding] = []
     with FactStore(tmp_dir) as facts:
         define_core(facts)
-        ctx = AuditContext(facts, source.tables, found.append, zk_prefix=source.info.prefix)
+        ctx = AuditContext(facts, source.tables, found.append, zk_prefix=source.info.prefix, source=source)
         for family in families:
             family.setup(ctx)
         counts = FeatureCounts()

@@ -197,7 +197,7 @@ def check_command(ctx: click.Context, source: str, release: str | None, from_rel
 
     Exit 0 when clean, 1 when there are findings, 2 on errors.
     """
-    from ..audit.schema import check_release, upgrade_check
+    from ..audit import check_release, upgrade_check
     from ..output import Progress
     from .audit import release_line, render_findings, summary_line
     from .common import opened

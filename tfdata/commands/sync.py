@@ -112,12 +112,19 @@ def pre(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint
 @FROM
 @TO
 @copy_options
+@click.option("--no-config-db", is_flag=True, help="Copy only the four private keyspaces, as upstream does.")
 @FORMAT_OPTION
 @click.pass_context
-def post(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint, output_format):
-    """Copy to_bgp_keyspace, useragent, svc_monitor_keyspace and dm_keyspace (after run-sync stopped)."""
-    _copy(ctx, source, target, list(PRIVATE_KEYSPACES), ranges, workers, rate, dry_run, restart, checkpoint,
-          output_format, None)
+def post(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint, no_config_db, output_format):
+    """Copy to_bgp_keyspace, useragent, svc_monitor_keyspace and dm_keyspace after run-sync stopped,
+    plus a final pass over config_db_uuid.
+
+    The final pass repairs what no notification names: while pre-sync copies, a ref removed
+    between the copies of its two rows leaves a stale backref that the UPDATE message (which has
+    no body) cannot point at. It only reads where both sides already agree.
+    """
+    keyspaces = list(PRIVATE_KEYSPACES) if no_config_db else list(TF_KEYSPACES)
+    _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restart, checkpoint, output_format, None)
 
 
 @command.command("run")

@@ -8,6 +8,7 @@ acks a message only after acting on it.
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,9 @@ from ..config import RabbitConfig
 from ..errors import ConnectionFailed
 
 EXCHANGE = "vnc_config.object-update"
+
+# pika logs every failed connection attempt at ERROR; tfdata reports reconnects itself, once.
+logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 
 def parameters(cfg: RabbitConfig, host: str | None = None, heartbeat: int = 30):
