@@ -39,17 +39,19 @@ def services_up():
     return local_profiles()
 
 
-@pytest.fixture
-def old(services_up):
-    profile = services_up["old"]
+def _clean(profile):
     wipe_cluster(profile)
     wipe_queues(profile)
-    yield profile
+    return profile
+
+
+@pytest.fixture
+def old(services_up):
+    """The OLD cluster, emptied: no keyspaces, no znodes, no test queues."""
+    return _clean(services_up["old"])
 
 
 @pytest.fixture
 def new(services_up):
-    profile = services_up["new"]
-    wipe_cluster(profile)
-    wipe_queues(profile)
-    yield profile
+    """The NEW cluster, emptied likewise."""
+    return _clean(services_up["new"])

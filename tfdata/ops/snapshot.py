@@ -88,7 +88,7 @@ class _Capture:
         self.queue = f"tfdata.snapshot.{uuidlib.uuid4()}"
         self.conn = connect(profile.rabbitmq, f"rabbitmq of profile '{profile.name}'")
         self.channel = self.conn.channel()
-        declare_capture_queue(self.channel, self.queue)
+        self.channel = declare_capture_queue(self.channel, self.queue)
 
     def drain(self) -> list:
         from ..stores.rabbitmq import Notification

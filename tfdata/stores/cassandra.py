@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 
 from ..config import CassandraConfig, Profile
 from ..errors import ConnectionFailed, InputError
+from ..tls import client_context
 from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
 from ..model.keyspaces import KNOWN_TABLES, logical_keyspace, physical_keyspace
 from .base import SourceInfo, table_order
@@ -46,18 +47,6 @@ def token_ranges(splits: int) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _ssl_context(cfg: CassandraConfig) -> ssl.SSLContext | None:
-    if not cfg.tls.enabled:
-        return None
-    ctx = ssl.create_default_context(cafile=cfg.tls.ca_file)
-    if not cfg.tls.verify:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    if cfg.tls.cert_file:
-        ctx.load_cert_chain(cfg.tls.cert_file, cfg.tls.key_file)
-    return ctx
-
-
 def connect(cfg: CassandraConfig, what: str = "cassandra"):
     """Open a session; protocol version is negotiated (Cassandra 3.11, 4.x and 5.0 all work)."""
     from cassandra import AuthenticationFailed, ConsistencyLevel
@@ -73,7 +62,7 @@ def connect(cfg: CassandraConfig, what: str = "cassandra"):
                                request_timeout=120.0)
     auth = PlainTextAuthProvider(cfg.user, cfg.password or "") if cfg.user else None
     try:
-        ctx = _ssl_context(cfg)
+        ctx = client_context(cfg.tls)
     except (OSError, ssl.SSLError) as exc:
         raise ConnectionFailed(f"{what} {endpoint}: TLS setup failed ({exc})") from None
     cluster = Cluster(cfg.hosts, port=cfg.port, auth_provider=auth, ssl_context=ctx,

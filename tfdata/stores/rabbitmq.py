@@ -15,8 +15,10 @@ from typing import Any
 
 from ..config import RabbitConfig
 from ..errors import ConnectionFailed
+from ..tls import client_context
 
 EXCHANGE = "vnc_config.object-update"
+log = logging.getLogger(__name__)
 
 # pika logs every failed connection attempt at ERROR; tfdata reports reconnects itself, once.
 logging.getLogger("pika").setLevel(logging.CRITICAL)
@@ -25,15 +27,8 @@ logging.getLogger("pika").setLevel(logging.CRITICAL)
 def parameters(cfg: RabbitConfig, host: str | None = None, heartbeat: int = 30):
     import pika
 
-    ssl_options = None
-    if cfg.tls.enabled:
-        ctx = ssl.create_default_context(cafile=cfg.tls.ca_file)
-        if not cfg.tls.verify:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        if cfg.tls.cert_file:
-            ctx.load_cert_chain(cfg.tls.cert_file, cfg.tls.key_file)
-        ssl_options = pika.SSLOptions(ctx, host or cfg.hosts[0])
+    ctx = client_context(cfg.tls)
+    ssl_options = pika.SSLOptions(ctx, host or cfg.hosts[0]) if ctx else None
     return pika.ConnectionParameters(
         host or cfg.hosts[0], cfg.port, cfg.vhost,
         pika.PlainCredentials(cfg.user, cfg.password or ""), ssl_options=ssl_options,
@@ -67,10 +62,37 @@ def declare_exchange(channel) -> None:
     channel.exchange_declare(EXCHANGE, exchange_type="fanout", durable=False, auto_delete=False)
 
 
-def declare_capture_queue(channel, queue: str) -> None:
+def declare_capture_queue(channel, queue: str):
+    """Declare our queue bound to TF's exchange; returns the channel to keep using.
+
+    A quorum queue: TF publishes its notifications without asking for persistence, and a classic
+    durable queue drops such messages when the broker restarts; a quorum queue keeps every
+    message. Brokers older than 3.8 (or an existing classic queue of that name) get a classic
+    durable queue instead.
+    """
+    from pika.exceptions import ChannelClosedByBroker
+
     declare_exchange(channel)
-    channel.queue_declare(queue, durable=True, auto_delete=False)
+    try:
+        channel.queue_declare(queue, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"})
+    except ChannelClosedByBroker as exc:
+        log.warning("queue %s: quorum queue refused (%s); using a classic durable queue", queue, exc.reply_text)
+        channel = channel.connection.channel()
+        channel.queue_declare(queue, durable=True, auto_delete=False, passive=_exists(channel, queue))
     channel.queue_bind(queue, EXCHANGE)
+    return channel
+
+
+def _exists(channel, queue: str) -> bool:
+    from pika.exceptions import ChannelClosedByBroker
+
+    probe = channel.connection.channel()
+    try:
+        probe.queue_declare(queue, passive=True)
+        probe.close()
+        return True
+    except ChannelClosedByBroker:
+        return False
 
 
 @dataclass

@@ -21,6 +21,7 @@ from ..errors import ConnectionFailed
 from ..model.cells import TableRef
 from ..ops.hashes import token_bounds
 from .reconcile import Counts, reconcile
+from .rows import perform
 
 DEFAULT_RANGES = 64
 
@@ -150,12 +151,7 @@ def copy_tables(old, new, tables: Iterable[TableRef] | None = None, keyspaces: I
             if dry_run:
                 continue
             limiter.take(len(actions.writes))
-            if actions.writes:
-                new.write_cells(table, actions.writes)
-            for key, column, ts in actions.cell_deletes:
-                new.delete_cells(table, [(key, column)], ts)
-            for key, ts in actions.row_deletes:
-                new.delete_rows(table, [key], ts)
+            perform(new, table, actions)
         return counts
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:

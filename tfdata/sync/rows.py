@@ -13,15 +13,20 @@ FQ_REF = TableRef(CONFIG_KEYSPACE, FQ_NAME_TABLE)
 SHARED_REF = TableRef(CONFIG_KEYSPACE, SHARED_TABLE)
 
 
+def perform(new, table: TableRef, actions) -> None:
+    """Carry out one batch of reconcile actions on the target store."""
+    if actions.writes:
+        new.write_cells(table, actions.writes)
+    for key, column, ts in actions.cell_deletes:
+        new.delete_cells(table, [(key, column)], ts)
+    for key, ts in actions.row_deletes:
+        new.delete_rows(table, [key], ts)
+
+
 def apply_actions(new, table: TableRef, source: list[Cell], target: list[Cell], counts: Counts,
                   whole_rows: bool = True) -> None:
     for actions in reconcile(sort_cells(source), sort_cells(target), counts, whole_rows=whole_rows):
-        if actions.writes:
-            new.write_cells(table, actions.writes)
-        for key, column, ts in actions.cell_deletes:
-            new.delete_cells(table, [(key, column)], ts)
-        for key, ts in actions.row_deletes:
-            new.delete_rows(table, [key], ts)
+        perform(new, table, actions)
 
 
 def sync_row(old, new, table: TableRef, key: str, counts: Counts) -> tuple[list[Cell], list[Cell]]:

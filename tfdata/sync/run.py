@@ -39,7 +39,7 @@ def declare_queue(old_profile, queue: str = DEFAULT_QUEUE) -> int:
     conn = connect(old_profile.rabbitmq, f"rabbitmq of profile '{old_profile.name}'")
     try:
         ch = conn.channel()
-        declare_capture_queue(ch, queue)
+        ch = declare_capture_queue(ch, queue)
         depth = ch.queue_declare(queue, durable=True, passive=True).method.message_count
         ch.queue_declare(f"{queue}.dead", durable=True)
         return depth
@@ -141,7 +141,7 @@ class RunSync:
         if self._in is None or self._in.is_closed:
             self._in = connect(self.old_profile.rabbitmq, f"rabbitmq of profile '{self.old_profile.name}'")
             self._in_ch = self._in.channel()
-            declare_capture_queue(self._in_ch, self.queue)
+            self._in_ch = declare_capture_queue(self._in_ch, self.queue)
             self._in_ch.queue_declare(f"{self.queue}.dead", durable=True)
             self._in_ch.basic_qos(prefetch_count=self.prefetch)
         return self._in_ch
