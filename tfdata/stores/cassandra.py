@@ -352,8 +352,12 @@ class CassandraStore:
 
     # ------------------------------------------------------------------ writing
     def write_cells(self, table: TableRef, cells: Iterable[Cell], batch_cells: int = 50, concurrency: int = 32,
-                    default_ts: int | None = None) -> int:
-        """Insert cells with their original write times; one UNLOGGED batch per row chunk."""
+                    default_ts: int | None = None, window: int = 200) -> int:
+        """Insert cells with their original write times; one UNLOGGED batch per row chunk.
+
+        The input is consumed in this thread, ``window`` batches at a time (the driver would
+        otherwise pull the iterator from its own threads), so memory stays bounded.
+        """
         from cassandra.concurrent import execute_concurrent
         from cassandra.query import BatchStatement, BatchType
 
@@ -361,32 +365,37 @@ class CassandraStore:
                                "USING TIMESTAMP ?")
         now = default_ts or int(time.time() * 1_000_000)
         written = 0
+        pending: list[tuple[object, tuple]] = []
 
-        def batches() -> Iterator[tuple[object, tuple]]:
-            nonlocal written
-            batch = None
-            batch_key = None
-            count = 0
-            for cell in cells:
-                if cell.column is None:
-                    continue
-                if batch is None or cell.key != batch_key or count >= batch_cells:
-                    if batch is not None:
-                        yield batch, ()
-                    batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-                    batch_key, count = cell.key, 0
-                batch.add(insert, (text_to_blob(cell.key), text_to_blob(cell.column), cell.value,
-                                   cell.writetime if cell.writetime is not None else now))
-                count += 1
-                written += 1
-            if batch is not None:
-                yield batch, ()
+        def flush() -> None:
+            for ok, result in execute_concurrent(self.session, pending, concurrency=concurrency,
+                                                 raise_on_first_error=False):
+                if not ok:
+                    raise ConnectionFailed(f"cassandra of profile '{self.profile.name}': write to {table} failed "
+                                           f"({_short(result)})")
+            pending.clear()
 
-        for ok, result in execute_concurrent(self.session, batches(), concurrency=concurrency,
-                                             raise_on_first_error=False, results_generator=True):
-            if not ok:
-                raise ConnectionFailed(f"cassandra of profile '{self.profile.name}': write to {table} failed "
-                                       f"({_short(result)})")
+        batch = None
+        batch_key = None
+        count = 0
+        for cell in cells:
+            if cell.column is None:
+                continue
+            if batch is None or cell.key != batch_key or count >= batch_cells:
+                if batch is not None:
+                    pending.append((batch, ()))
+                    if len(pending) >= window:
+                        flush()
+                batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+                batch_key, count = cell.key, 0
+            batch.add(insert, (text_to_blob(cell.key), text_to_blob(cell.column), cell.value,
+                               cell.writetime if cell.writetime is not None else now))
+            count += 1
+            written += 1
+        if batch is not None:
+            pending.append((batch, ()))
+        if pending:
+            flush()
         return written
 
     def delete_rows(self, table: TableRef, keys: Iterable[str], timestamp: int, concurrency: int = 32) -> int:
