@@ -274,12 +274,18 @@ def bench_zksync(args) -> None:
     seconds, rss, _ = timed(["tfdata", "sync", "zk", "--format", "json"])
     wipe("new")
     started = time.monotonic()
-    subprocess.run(["zk-shell", "--run-once", "cp zk://127.0.0.1:2181/api-server zk://127.0.0.1:2182/api-server "
-                    "true true"], check=True, capture_output=True, text=True, timeout=7200)
-    ref = time.monotonic() - started
+    limit = float(os.environ.get("ZKSHELL_LIMIT", 900))
+    try:
+        subprocess.run(["zk-shell", "--run-once", "cp zk://127.0.0.1:2181/api-server zk://127.0.0.1:2182/api-server "
+                        "true true"], check=True, capture_output=True, text=True, timeout=limit)
+        ref = time.monotonic() - started
+    except subprocess.TimeoutExpired:
+        ref = float("inf")  # recorded as a lower bound below
+    shown = round(ref, 1) if ref != float("inf") else f">{limit:g} (stopped)"
+    speedup = round(ref / seconds, 1) if ref != float("inf") else f">{limit / seconds:.1f}"
     record("zksync", scale=f"{args.znodes} znodes", znodes=args.znodes, seconds=round(seconds, 1),
-           znodes_per_s=round(args.znodes / seconds), peak_rss_mb=rss, zkshell_seconds=round(ref, 1),
-           speedup_vs_zkshell=round(ref / seconds, 1), command="tfdata sync zk (copy + recursive verify)",
+           znodes_per_s=round(args.znodes / seconds), peak_rss_mb=rss, zkshell_seconds=shown,
+           speedup_vs_zkshell=speedup, command="tfdata sync zk (copy + recursive verify)",
            reference="zk-shell cp (recursive, no verify)")
 
 
