@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import EXIT_ERROR, NotImplementedYet, TfdataError
+from .errors import TfdataError
 
 
 class TfdataGroup(click.Group):

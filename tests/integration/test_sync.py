@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import threading
 import time
 
-import pytest
 from click.testing import CliRunner
 
 from tfdata.cli import cli
-from tfdata.stores.cassandra import CassandraStore
-from tfdata.sync.copy import copy_tables
 from tfdata.sync.run import RunSync, declare_queue
 
-from ..helpers import REPO, services
+from ..helpers import services
 from .sync_helpers import load_generated, mutate_like_the_api
 
 QUEUE = "tfdata.test.run-sync"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from tfdata.cli import cli

@@ -242,14 +242,7 @@ def verify_cmd(ctx, source, target, settle, ignore, output_format):
     if output_format == "json":
         emit_json(result.as_dict())
     else:
-        class _R:  # adapt to the diff renderer
-            changes = result.changes
-            equal = result.equal
-
-            @staticmethod
-            def summary():
-                return result.as_dict()["summary"]
-        render_text(_R)
+        render_text(result)
         if result.settled:
             click.echo(f"({result.settled} differences were writes in flight and settled)")
     ctx.exit(0 if result.equal else 1)

@@ -12,17 +12,16 @@ row and column; ZooKeeper per node (path and data).
 from __future__ import annotations
 
 import fnmatch
-import os
 import sqlite3
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from deepdiff import DeepDiff
 
-from ..model.cells import Cell, blob_to_text, text_to_blob
+from ..model.cells import Cell, blob_to_text
 from ..model.fqname import split_fq_name_column, split_shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..model.objects import decode_row
@@ -233,6 +232,25 @@ def _object_change(conn: sqlite3.Connection, key: bytes, options: DiffOptions) -
     return change
 
 
+def _differing_cells(conn, ks: str, tbl: str, key: bytes, writetimes: bool):
+    """(column, old, new) of one row's cells that differ, joined in SQL: the widest rows (one
+    fq-name row per type) are never held in memory. old/new: value, or (value, writetime)."""
+    extra = " OR y.writetime IS NOT x.writetime" if writetimes else ""
+    rows = conn.execute(
+        f"""SELECT x.column, x.value, x.writetime, y.value, y.writetime FROM main.cells x LEFT JOIN b.cells y
+              ON y.keyspace = x.keyspace AND y.tbl = x.tbl AND y.key = x.key AND y.column = x.column
+            WHERE x.keyspace = ? AND x.tbl = ? AND x.key = ? AND (y.value IS NULL OR y.value != x.value{extra})
+            UNION ALL
+            SELECT y.column, NULL, NULL, y.value, y.writetime FROM b.cells y LEFT JOIN main.cells x
+              ON x.keyspace = y.keyspace AND x.tbl = y.tbl AND x.key = y.key AND x.column = y.column
+            WHERE y.keyspace = ? AND y.tbl = ? AND y.key = ? AND x.column IS NULL
+            ORDER BY 1""", (ks, tbl, key, ks, tbl, key))
+    for column, ov, ot, nv, nt in rows:
+        old = None if ov is None else ((ov, ot) if writetimes else ov)
+        new = None if nv is None else ((nv, nt) if writetimes else nv)
+        yield blob_to_text(column), old, new
+
+
 def _fold_index_changes(conn, table: str, keys: list[bytes], object_changes: dict[str, dict[str, Any]],
                         options: DiffOptions, types: set[str]) -> None:
     """fq-name index / shared-table cells that differ become fields of the object they name."""
@@ -241,15 +259,7 @@ def _fold_index_changes(conn, table: str, keys: list[bytes], object_changes: dic
         obj_type = blob_to_text(key)
         if types and obj_type not in types:
             continue
-        old = {c.column: (c.value, c.writetime) for c in (_row_cells(conn, "main", CONFIG_KEYSPACE, table, key) or [])}
-        new = {c.column: (c.value, c.writetime) for c in (_row_cells(conn, "b", CONFIG_KEYSPACE, table, key) or [])}
-        for column in sorted(set(old) | set(new)):
-            o, n = old.get(column), new.get(column)
-            if not options.writetimes:
-                o = o and o[0]
-                n = n and n[0]
-            if o == n:
-                continue
+        for column, o, n in _differing_cells(conn, CONFIG_KEYSPACE, table, key, options.writetimes):
             split = split_fq_name_column(column) if table == FQ_NAME_TABLE else split_shared_column(column)
             uuid = split[-1] if split else column
             change = object_changes.get(uuid)
@@ -264,26 +274,28 @@ def _fold_index_changes(conn, table: str, keys: list[bytes], object_changes: dic
 
 
 def _row_change(conn, ks: str, tbl: str, key: bytes, options: DiffOptions) -> dict[str, Any] | None:
-    old = _row_cells(conn, "main", ks, tbl, key)
-    new = _row_cells(conn, "b", ks, tbl, key)
     base = {"kind": "row", "keyspace": ks, "table": tbl, "key": blob_to_text(key)}
-    if old is None and new is None:
+    in_a = _row_exists(conn, "main", ks, tbl, key)
+    in_b = _row_exists(conn, "b", ks, tbl, key)
+    if not in_a and not in_b:
         return None
-    if old is None:
+    if not in_a:
         return {"change": "added", **base}
-    if new is None:
+    if not in_b:
         return {"change": "removed", **base}
-    o = {c.column: (c.value, c.writetime) if options.writetimes else c.value for c in old if c.column is not None}
-    n = {c.column: (c.value, c.writetime) if options.writetimes else c.value for c in new if c.column is not None}
-    for pattern in options.ignore:
-        for d in (o, n):
-            for col in [c for c in d if fnmatch.fnmatch(c, pattern)]:
-                del d[col]
-    cols = sorted(c for c in set(o) | set(n) if o.get(c) != n.get(c))
-    if not cols:
+    details = [{"field": c, "old": o, "new": n} for c, o, n in _differing_cells(conn, ks, tbl, key, options.writetimes)
+               if not any(fnmatch.fnmatch(c, pattern) for pattern in options.ignore)]
+    if not details:
         return None
-    return {"change": "changed", **base, "fields": cols,
-            "details": [{"field": c, "old": o.get(c), "new": n.get(c)} for c in cols]}
+    return {"change": "changed", **base, "fields": [d["field"] for d in details], "details": details}
+
+
+def _row_exists(conn, schema: str, ks: str, tbl: str, key: bytes) -> bool:
+    for table in ("cells", "empty_rows"):
+        if conn.execute(f"SELECT 1 FROM {schema}.{table} WHERE keyspace = ? AND tbl = ? AND key = ? LIMIT 1",
+                        (ks, tbl, key)).fetchone():
+            return True
+    return False
 
 
 def _znode_changes(conn) -> list[dict[str, Any]]:

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..model.cells import TableRef
-from ..snapshot.hashing import RangeHash, TableHasher, znode_hash
-
-
-@dataclass
-class SourceHashes:
-    tables: dict[TableRef, dict[int, RangeHash]] = field(default_factory=dict)
-    znodes: dict[str, int] = field(default_factory=dict)  # leaf path -> hash
+from ..snapshot.hashing import RangeHash, TableHasher
 
 
 def range_hashes(source, tables=None) -> dict[TableRef, dict[int, RangeHash]]:
@@ -31,15 +23,6 @@ def range_hashes(source, tables=None) -> dict[TableRef, dict[int, RangeHash]]:
     for table, cell in source.cells(tables):
         hashers[table].add(cell)
     return {t: h.by_range for t, h in hashers.items()}
-
-
-def leaf_znode_hashes(source) -> dict[str, int]:
-    """path -> hash(path, data) of leaf znodes (dumps only have leaves)."""
-    out: dict[str, int] = {}
-    for node in source.znodes():
-        if node.stat is None or node.stat[9] == 0:
-            out[node.path] = znode_hash(node)
-    return out
 
 
 def token_bounds(rng: int, ranges: int) -> tuple[int, int]:

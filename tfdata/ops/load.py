@@ -12,7 +12,7 @@ from itertools import groupby
 from typing import Callable
 
 from ..errors import TargetNotEmpty
-from ..model.cells import Cell, TableRef
+from ..model.cells import Cell
 
 
 @dataclass
@@ -91,10 +91,3 @@ def load(source, target, force: bool = False, dry_run: bool = False,
     if target.zookeeper:
         target.zookeeper.write_znodes(source.znodes())
     return plan
-
-
-def table_of(name: str) -> TableRef:
-    ks, _, table = name.partition(".")
-    return TableRef(ks, table)
-
-

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from ..errors import TargetNotEmpty, TfdataError
 from ..model.cells import TableRef
 from ..snapshot.store import SnapshotSource
-from .hashes import leaf_znode_hashes, range_hashes
+from .hashes import range_hashes
 from .snapshot import DEFAULT_DIR, default_path, take_snapshot
 
 

@@ -150,8 +150,6 @@ class SnapshotWriter:
             self._cells = []
 
     def _collect_object_cell(self, cell: Cell, rng: int) -> None:
-        from ..model.objects import decode_row
-
         if self._row_key != cell.key:
             self._finish_object()
             self._row_key = cell.key

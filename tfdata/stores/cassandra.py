@@ -20,7 +20,7 @@ from ..config import CassandraConfig, Profile
 from ..errors import ConnectionFailed, InputError
 from ..tls import client_context
 from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
-from ..model.keyspaces import KNOWN_TABLES, logical_keyspace, physical_keyspace
+from ..model.keyspaces import logical_keyspace, physical_keyspace
 from .base import SourceInfo, table_order
 
 log = logging.getLogger(__name__)
@@ -232,23 +232,18 @@ class CassandraStore:
                     return
                 out = outputs[index]
                 try:
-                    from cassandra.query import BoundStatement  # noqa: F401
-
                     bound = stmt.bind((start, end))
                     bound.fetch_size = self.fetch_size
                     result = self.session.execute(bound)
                     batch: list = []
-                    last_key = None
                     for row in result:
                         if stop.is_set():
                             return
                         batch.append((row[0], row[1], row[2], row[3]))
-                        last_key = row[0]
                         if len(batch) >= self.fetch_size:
                             out.put(_Chunk(batch, row_open=True))
                             batch = []
                     out.put(_Chunk(batch, row_open=False, done=True))
-                    del last_key
                 except BaseException as exc:  # surfaced in the consumer
                     out.put(_Chunk([], False, True, exc))
 

@@ -32,11 +32,6 @@ def _open_text(path: Path) -> TextIO:
     return open(path, "r", encoding="utf-8", errors="strict")
 
 
-def is_dump_file(path: str | os.PathLike) -> bool:
-    p = Path(path)
-    return p.is_file() and (p.suffix == ".json" or p.name.endswith(".json.gz") or p.suffix == ".gz")
-
-
 class DumpSource:
     """Streams a dump; each call to cells()/znodes() is one sequential pass over the file."""
 

@@ -27,11 +27,14 @@ class VerifyResult:
     def equal(self) -> bool:
         return not self.changes
 
-    def as_dict(self) -> dict[str, Any]:
-        summary = {"added": 0, "removed": 0, "changed": 0}
+    def summary(self) -> dict[str, int]:
+        counts = {"added": 0, "removed": 0, "changed": 0}
         for c in self.changes:
-            summary[c["change"]] += 1
-        return {"equal": self.equal, "summary": summary, "changes": self.changes,
+            counts[c["change"]] += 1
+        return counts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"equal": self.equal, "summary": self.summary(), "changes": self.changes,
                 "first_pass_differences": self.first_pass, "settled_in_flight": self.settled}
 
 
