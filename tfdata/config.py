@@ -4,8 +4,9 @@ Sources, first match wins: ``--issu-conf`` (an existing contrail-issu.conf: prof
 ``new``), ``--config``, ``$TFDATA_CONFIG``, ``./tfdata.toml``; without any of them the profiles
 ``old`` and ``new`` point at the local services that scripts/services.sh runs.
 
-Secrets never come from argv: a profile names an environment variable (``password_env``) or holds
-the password in a file that only its owner can read.
+Secrets never come from argv: a profile names an environment variable (``password_env``), holds
+the password in a file that only its owner can read, or asks for it (``password_prompt = true``,
+hidden input, only when stdin is a terminal).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import configparser
 import os
 import stat
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +110,28 @@ def _check_private(path: Path) -> None:
                          f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}")
 
 
+_PROMPTED: dict[tuple[str, str], str] = {}  # one prompt per secret and process
+
+
+def _prompt(path: Path, where: str, key: str) -> str:
+    """Ask on the terminal; a job without one gets an error instead of hanging on a read."""
+    label = f"{where}.{key}"
+    cached = _PROMPTED.get((str(path), label))
+    if cached is not None:
+        return cached
+    if not sys.stdin.isatty():
+        raise InputError(f"{path}: {label}_prompt is set but stdin is not a terminal; "
+                         f"use {key}_env or {key} in a chmod 600 file instead")
+    import click
+
+    value = click.prompt(f"{label} ({path})", hide_input=True, err=True)
+    _PROMPTED[(str(path), label)] = value
+    return value
+
+
 def _secret(section: dict[str, Any], key: str, path: Path, where: str) -> str | None:
+    if section.get(f"{key}_prompt"):
+        return _prompt(path, where, key)
     env_name = section.get(f"{key}_env")
     if env_name:
         value = os.environ.get(env_name)
@@ -173,7 +196,8 @@ def _profile_from_toml(name: str, data: dict[str, Any], path: Path) -> Profile:
     return Profile(name, cassandra, zookeeper, rabbitmq, data.get("prefix") or None)
 
 
-def load_toml(path: Path) -> dict[str, Profile]:
+def load_toml(path: Path, only: str | None = None) -> dict[str, Profile]:
+    """All profiles of the file, or just ``only`` (so other profiles' passwords are never asked for)."""
     try:
         with open(path, "rb") as fp:
             data = tomllib.load(fp)
@@ -184,7 +208,10 @@ def load_toml(path: Path) -> dict[str, Profile]:
     profiles = data.get("profiles")
     if not isinstance(profiles, dict) or not profiles:
         raise InputError(f"{path}: no [profiles.<name>] section")
-    return {name: _profile_from_toml(name, body, path) for name, body in profiles.items()}
+    if only is not None and only not in profiles:
+        raise InputError(f"unknown profile {only!r} (known: {', '.join(sorted(profiles))})")
+    return {name: _profile_from_toml(name, body, path) for name, body in profiles.items()
+            if only is None or name == only}
 
 
 # ------------------------------------------------------------------------------ contrail-issu.conf
@@ -257,19 +284,20 @@ def load_issu_conf(path: Path) -> dict[str, Profile]:
     return profiles
 
 
-def load_profiles(config_path: str | None = None, issu_conf: str | None = None) -> dict[str, Profile]:
+def load_profiles(config_path: str | None = None, issu_conf: str | None = None,
+                  only: str | None = None) -> dict[str, Profile]:
     if issu_conf:
         return load_issu_conf(Path(issu_conf))
     path = config_path or os.environ.get("TFDATA_CONFIG")
     if path:
-        return load_toml(Path(path))
+        return load_toml(Path(path), only)
     if Path("tfdata.toml").is_file():
-        return load_toml(Path("tfdata.toml"))
+        return load_toml(Path("tfdata.toml"), only)
     return local_profiles()
 
 
 def get_profile(name: str, config_path: str | None = None, issu_conf: str | None = None) -> Profile:
-    profiles = load_profiles(config_path, issu_conf)
+    profiles = load_profiles(config_path, issu_conf, only=name)
     if name not in profiles:
         raise InputError(f"unknown profile {name!r} (known: {', '.join(sorted(profiles))})")
     return profiles[name]

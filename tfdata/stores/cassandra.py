@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 
 from ..config import CassandraConfig, Profile
 from ..errors import ConnectionFailed, InputError
-from ..tls import client_context
+from ..tls import client_context, tls_reason
 from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
 from ..model.keyspaces import logical_keyspace, physical_keyspace
 from .base import SourceInfo, table_order
@@ -89,6 +89,10 @@ def _short(err: object) -> str:
         return "connection refused"
     if "Bad credentials" in text or "AuthenticationFailed" in text or "Provided username" in text:
         return "authentication failed"
+    if "SSL" in text or "certificate" in text:
+        return tls_reason(err)
+    if "Connection reset by peer" in text:  # what a TLS-only port does to a plain-text client
+        return "connection reset by the server (does the port require TLS? set tls in the profile)"
     return text.splitlines()[0][:160] if text else err.__class__.__name__
 
 

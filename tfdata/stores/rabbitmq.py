@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import RabbitConfig
 from ..errors import ConnectionFailed
-from ..tls import client_context
+from ..tls import client_context, tls_reason
 
 EXCHANGE = "vnc_config.object-update"
 log = logging.getLogger(__name__)
@@ -51,9 +51,10 @@ def connect(cfg: RabbitConfig, what: str = "rabbitmq"):
             text = repr(exc)
             if "ACCESS_REFUSED" in text or "403" in text:
                 raise ConnectionFailed(f"{what} {host}:{cfg.port}: authentication failed (check user/password)") from None
-            errors.append(f"{host}:{cfg.port}: {exc.__class__.__name__}")
+            hint = "" if cfg.tls.enabled or "IncompatibleProtocol" not in text else " (does the port expect TLS? set tls in the profile)"
+            errors.append(f"{host}:{cfg.port}: {exc.__class__.__name__}{hint}")
         except (OSError, ssl.SSLError) as exc:
-            errors.append(f"{host}:{cfg.port}: {exc}")
+            errors.append(f"{host}:{cfg.port}: {tls_reason(exc)}")
     raise ConnectionFailed(f"{what}: cannot connect ({'; '.join(errors) or 'no hosts'})")
 
 

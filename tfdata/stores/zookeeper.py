@@ -44,7 +44,8 @@ def connect(cfg: ZookeeperConfig, what: str = "zookeeper"):
         client.start(timeout=cfg.timeout)
     except KazooTimeoutError:
         client.close()
-        raise ConnectionFailed(f"{what} {cfg.hosts}: cannot connect (timed out after {cfg.timeout:g}s)") from None
+        hint = "" if cfg.tls.enabled else "; if that port expects TLS, set tls in the profile"
+        raise ConnectionFailed(f"{what} {cfg.hosts}: cannot connect (timed out after {cfg.timeout:g}s{hint})") from None
     except Exception as exc:
         client.close()
         raise ConnectionFailed(f"{what} {cfg.hosts}: cannot connect ({exc.__class__.__name__}: {exc})") from None
@@ -64,7 +65,30 @@ class ZookeeperStore:
         self.profile = profile
         self.prefix = profile.prefix
         self.info = SourceInfo("cluster", profile.name, profile.prefix)
-        self.client = connect(profile.zookeeper, f"zookeeper of profile '{profile.name}'")
+        what = f"zookeeper of profile '{profile.name}'"
+        self.client = connect(profile.zookeeper, what)
+        try:
+            self._check_readable(what)
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_readable(self, what: str) -> None:
+        """Digest auth never fails at login (a wrong password is just another identity): find out now,
+        before anything is written, whether the trees we will read or replace are ours to read."""
+        from kazoo.exceptions import NoAuthError, NoNodeError
+
+        for root in tf_roots(self.prefix):
+            try:
+                self.client.get(root)
+            except NoNodeError:
+                continue
+            except NoAuthError:
+                scheme = self.profile.zookeeper.auth_scheme
+                raise ConnectionFailed(
+                    f"{what} {self.profile.zookeeper.hosts}: not authorized to read {root} "
+                    + (f"(check the {scheme} user/password)" if scheme else "(its ACL needs auth_scheme/user/password)")
+                ) from None
 
     def roots(self) -> list[str]:
         """Where the config store's znodes live: the cluster's whole tree (minus EXIM_IGNORED_NAMES),
