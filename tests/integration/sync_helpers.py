@@ -73,9 +73,16 @@ def mutate_like_the_api(profile, count: int, seed: int = 11, stop: threading.Eve
                 done["create"] += 1
             elif roll < 0.85:
                 uid = rng.choice(created)
-                if rng.random() < 0.5:
+                pick = rng.random()
+                if pick < 0.35:
                     sim.update(uid, set_props={"display_name": f"renamed-{i}"},
                                remove_props=["virtual_machine_interface_mac_addresses"])
+                elif pick < 0.5:  # share with another project, or stop sharing (obj_shared_table follows)
+                    current = decode_row(uid, sim.db.row_cells(UUID_REF, uid))
+                    perms2 = dict(current.props.get("perms2") or {})
+                    perms2["share"] = [] if perms2.get("share") else [
+                        {"tenant": f"tenant:{rng.choice(projects).uuid}", "tenant_access": 5}]
+                    sim.update(uid, set_props={"perms2": perms2})
                 else:
                     current = decode_row(uid, sim.db.row_cells(UUID_REF, uid))
                     sgs = [u for (t, u) in current.refs if t == "security_group"]

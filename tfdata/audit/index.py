@@ -12,7 +12,7 @@ import json
 from urllib.parse import unquote_plus
 
 from ..model.cells import Cell, TableRef
-from ..model.fqname import looks_url_quoted, split_fq_name_column, split_shared_column
+from ..model.fqname import expected_shares, looks_url_quoted, split_fq_name_column, split_shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE
 from ..model.objects import TfObject, decode_json
 from .base import AuditContext, Family
@@ -52,21 +52,6 @@ SHARED_ACCESS_MISMATCH = check(
 SHARED_BAD_CELL = check(
     "shared.bad_cell", WARNING, "obj_shared_table cell is not <share type>:<id>:<uuid> = <integer>",
     "delete the cell")
-
-
-def expected_shares(perms2: object) -> list[tuple[str, str, int]]:
-    """(share type, share id, access) entries build_shared_index derives from perms2."""
-    if not isinstance(perms2, dict):
-        return []
-    shares = []
-    if perms2.get("global_access"):
-        shares.append(("global", "", perms2["global_access"]))
-    for share in perms2.get("share") or ():
-        if not isinstance(share, dict) or not isinstance(share.get("tenant"), str):
-            continue
-        share_type, _, share_id = share["tenant"].rpartition(":")
-        shares.append((share_type or "tenant", share_id, share.get("tenant_access")))
-    return shares
 
 
 def _fq(text: str | None):

@@ -1,4 +1,4 @@
-"""obj_fq_name_table and obj_shared_table column names.
+"""obj_fq_name_table and obj_shared_table column names, and the shares perms2 implies.
 
 Names may contain ':' so the uuid is always the text after the *last* ':' and the fq_name itself
 must come from the object row, never from splitting the column.
@@ -35,3 +35,18 @@ def split_shared_column(column: str) -> tuple[str, str, str] | None:
     if not sep or not sep2 or not uuid:
         return None
     return share_type, share_id, uuid
+
+
+def expected_shares(perms2: object) -> list[tuple[str, str, int]]:
+    """(share type, share id, access) entries build_shared_index derives from perms2."""
+    if not isinstance(perms2, dict):
+        return []
+    shares = []
+    if perms2.get("global_access"):
+        shares.append(("global", "", perms2["global_access"]))
+    for share in perms2.get("share") or ():
+        if not isinstance(share, dict) or not isinstance(share.get("tenant"), str):
+            continue
+        share_type, _, share_id = share["tenant"].rpartition(":")
+        shares.append((share_type or "tenant", share_id, share.get("tenant_access")))
+    return shares

@@ -309,6 +309,24 @@ class CassandraStore:
         return [Cell(key, blob_to_text(r[0]), r[1] if r[1] is not None else "", r[2])
                 for r in self.session.execute(bound)]
 
+    def read_async(self, table: TableRef, keys: list[str], columns: list[str] | None = None) -> "PendingRead":
+        """Start reading rows ``keys`` (all cells, or only ``columns``) without waiting.
+
+        Lets run-sync put every read one change needs on the wire at once, old and new side.
+        """
+        if columns is not None and not columns:
+            return PendingRead(None)
+        where = "key IN ?" if len(keys) > 1 else "key = ?"
+        key_arg = [text_to_blob(k) for k in keys] if len(keys) > 1 else text_to_blob(keys[0])
+        cql = f"SELECT key, column1, value, WRITETIME(value) FROM {self.physical(table)} WHERE {where}"
+        args: tuple = (key_arg,)
+        if columns is not None:
+            cql += " AND column1 IN ?"
+            args += ([text_to_blob(c) for c in columns],)
+        bound = self._prepare(cql).bind(args)
+        bound.fetch_size = self.fetch_size
+        return PendingRead(self.session.execute_async(bound))
+
     def znodes(self):  # a Cassandra store has no ZooKeeper part
         return iter(())
 
@@ -350,30 +368,12 @@ class CassandraStore:
             self.session.execute(f"TRUNCATE {self.physical(table)}", timeout=120)
 
     # ------------------------------------------------------------------ writing
-    def write_cells(self, table: TableRef, cells: Iterable[Cell], batch_cells: int = 50, concurrency: int = 32,
-                    default_ts: int | None = None, window: int = 200) -> int:
-        """Insert cells with their original write times; one UNLOGGED batch per row chunk.
-
-        The input is consumed in this thread, ``window`` batches at a time (the driver would
-        otherwise pull the iterator from its own threads), so memory stays bounded.
-        """
-        from cassandra.concurrent import execute_concurrent
+    def _insert_batches(self, table: TableRef, cells: Iterable[Cell], batch_cells: int, now: int):
+        """UNLOGGED batches of at most ``batch_cells`` cells, each within one row (one partition)."""
         from cassandra.query import BatchStatement, BatchType
 
         insert = self._prepare(f"INSERT INTO {self.physical(table)} (key, column1, value) VALUES (?, ?, ?) "
                                "USING TIMESTAMP ?")
-        now = default_ts or int(time.time() * 1_000_000)
-        written = 0
-        pending: list[tuple[object, tuple]] = []
-
-        def flush() -> None:
-            for ok, result in execute_concurrent(self.session, pending, concurrency=concurrency,
-                                                 raise_on_first_error=False):
-                if not ok:
-                    raise ConnectionFailed(f"cassandra of profile '{self.profile.name}': write to {table} failed "
-                                           f"({_short(result)})")
-            pending.clear()
-
         batch = None
         batch_key = None
         count = 0
@@ -382,20 +382,60 @@ class CassandraStore:
                 continue
             if batch is None or cell.key != batch_key or count >= batch_cells:
                 if batch is not None:
-                    pending.append((batch, ()))
-                    if len(pending) >= window:
-                        flush()
+                    yield batch, count
                 batch = BatchStatement(batch_type=BatchType.UNLOGGED)
                 batch_key, count = cell.key, 0
             batch.add(insert, (text_to_blob(cell.key), text_to_blob(cell.column), cell.value,
                                cell.writetime if cell.writetime is not None else now))
             count += 1
-            written += 1
         if batch is not None:
+            yield batch, count
+
+    def _run_concurrently(self, statements: list, concurrency: int, what: str) -> None:
+        from cassandra.concurrent import execute_concurrent
+
+        for ok, result in execute_concurrent(self.session, statements, concurrency=concurrency,
+                                             raise_on_first_error=False):
+            if not ok:
+                raise ConnectionFailed(f"cassandra of profile '{self.profile.name}': {what} failed ({_short(result)})")
+
+    def write_cells(self, table: TableRef, cells: Iterable[Cell], batch_cells: int = 50, concurrency: int = 32,
+                    default_ts: int | None = None, window: int = 200) -> int:
+        """Insert cells with their original write times; one UNLOGGED batch per row chunk.
+
+        The input is consumed in this thread, ``window`` batches at a time (the driver would
+        otherwise pull the iterator from its own threads), so memory stays bounded.
+        """
+        now = default_ts or int(time.time() * 1_000_000)
+        written = 0
+        pending: list[tuple[object, tuple]] = []
+        for batch, count in self._insert_batches(table, cells, batch_cells, now):
             pending.append((batch, ()))
+            written += count
+            if len(pending) >= window:
+                self._run_concurrently(pending, concurrency, f"write to {table}")
+                pending.clear()
         if pending:
-            flush()
+            self._run_concurrently(pending, concurrency, f"write to {table}")
         return written
+
+    def mutate(self, changes: Iterable[tuple[TableRef, object]], concurrency: int = 32) -> None:
+        """Writes and deletes of several tables in one concurrent round trip (run-sync's unit of work).
+
+        Order inside the round does not matter: every mutation carries its own timestamp.
+        """
+        now = int(time.time() * 1_000_000)
+        statements: list[tuple[object, tuple]] = []
+        for table, actions in changes:
+            statements += [(batch, ()) for batch, _ in self._insert_batches(table, actions.writes, 50, now)]
+            if actions.cell_deletes:
+                stmt = self._prepare(f"DELETE FROM {self.physical(table)} USING TIMESTAMP ? WHERE key = ? AND column1 = ?")
+                statements += [(stmt, (ts, text_to_blob(k), text_to_blob(c))) for k, c, ts in actions.cell_deletes]
+            if actions.row_deletes:
+                stmt = self._prepare(f"DELETE FROM {self.physical(table)} USING TIMESTAMP ? WHERE key = ?")
+                statements += [(stmt, (ts, text_to_blob(k))) for k, ts in actions.row_deletes]
+        if statements:
+            self._run_concurrently(statements, concurrency, "mutation")
 
     def delete_rows(self, table: TableRef, keys: Iterable[str], timestamp: int, concurrency: int = 32) -> int:
         from cassandra.concurrent import execute_concurrent_with_args
@@ -425,3 +465,17 @@ class CassandraStore:
 
     def close(self) -> None:
         self._cluster.shutdown()
+
+
+class PendingRead:
+    """A read in flight; ``result()`` waits for its cells (multi-key reads come back in the order
+    the keys were asked, not token order: callers that merge sort them)."""
+
+    def __init__(self, future) -> None:
+        self._future = future
+
+    def result(self) -> list[Cell]:
+        if self._future is None:
+            return []
+        return [Cell(blob_to_text(k), blob_to_text(c), v if v is not None else "", ts)
+                for k, c, v, ts in self._future.result()]

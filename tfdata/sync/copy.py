@@ -21,7 +21,6 @@ from ..errors import ConnectionFailed
 from ..model.cells import TableRef
 from ..ops.hashes import token_bounds
 from .reconcile import Counts, reconcile
-from .rows import perform
 
 DEFAULT_RANGES = 64
 
@@ -151,7 +150,7 @@ def copy_tables(old, new, tables: Iterable[TableRef] | None = None, keyspaces: I
             if dry_run:
                 continue
             limiter.take(len(actions.writes))
-            perform(new, table, actions)
+            new.mutate([(table, actions)])
         return counts
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:

@@ -3,54 +3,41 @@
 from __future__ import annotations
 
 from ..model.cells import Cell, TableRef
-from ..model.fqname import fq_name_column
+from ..model.fqname import expected_shares, fq_name_column, shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..model.objects import decode_row
-from .reconcile import Counts, reconcile, sort_cells
+from .reconcile import Actions, Counts, reconcile, sort_cells
 
 UUID_REF = TableRef(CONFIG_KEYSPACE, UUID_TABLE)
 FQ_REF = TableRef(CONFIG_KEYSPACE, FQ_NAME_TABLE)
 SHARED_REF = TableRef(CONFIG_KEYSPACE, SHARED_TABLE)
 
 
-def perform(new, table: TableRef, actions) -> None:
-    """Carry out one batch of reconcile actions on the target store."""
-    if actions.writes:
-        new.write_cells(table, actions.writes)
-    for key, column, ts in actions.cell_deletes:
-        new.delete_cells(table, [(key, column)], ts)
-    for key, ts in actions.row_deletes:
-        new.delete_rows(table, [key], ts)
-
-
-def apply_actions(new, table: TableRef, source: list[Cell], target: list[Cell], counts: Counts,
-                  whole_rows: bool = True) -> None:
+def _actions(source: list[Cell], target: list[Cell], counts: Counts, whole_rows: bool) -> Actions:
+    merged = Actions()
     for actions in reconcile(sort_cells(source), sort_cells(target), counts, whole_rows=whole_rows):
-        perform(new, table, actions)
-
-
-def sync_row(old, new, table: TableRef, key: str, counts: Counts) -> tuple[list[Cell], list[Cell]]:
-    """new[key] := old[key]; returns (old cells, new cells before the change)."""
-    source = old.row_cells(table, key)
-    target = new.row_cells(table, key)
-    apply_actions(new, table, source, target, counts)
-    return source, target
-
-
-def sync_cell(old, new, table: TableRef, key: str, column: str, counts: Counts) -> None:
-    source = [c for c in [old.cell(table, key, column)] if c is not None]
-    target = [c for c in [new.cell(table, key, column)] if c is not None]
-    apply_actions(new, table, source, target, counts, whole_rows=False)
+        merged.writes += actions.writes
+        merged.cell_deletes += actions.cell_deletes
+        merged.row_deletes += actions.row_deletes
+    return merged
 
 
 def sync_object(old, new, uuid: str, obj_type: str | None, fq_name: list[str] | None, extra_peers: set[str],
                 counts: Counts) -> set[str]:
     """Sync an object's row, every row its change touched (parent, ref targets: children/backrefs),
-    its fq-name index cell and its type's shared-table row. Returns the uuids synced."""
-    source, target = sync_row(old, new, UUID_REF, uuid, counts)
+    its fq-name index cell and its shared-table cells. Returns the uuids synced.
+
+    Four round trips whatever the object's size: both sides of its row are read at once, then
+    every other cell the change can have touched (both sides, all at once), then those are written,
+    and the object's own row last, so that a retry after a partial failure still finds the
+    pre-change row on the new side and with it the peers and shares it must clean up.
+    """
+    pending = (old.read_async(UUID_REF, [uuid]), new.read_async(UUID_REF, [uuid]))
+    source, target = pending[0].result(), pending[1].result()
     peers = set(extra_peers)
     types = {obj_type} if obj_type else set()
-    names = [fq_name] if fq_name else []
+    names = {tuple(fq_name)} if fq_name else set()
+    shares: set[str] = set()
     for cells in (source, target):
         if not cells:
             continue
@@ -62,19 +49,23 @@ def sync_object(old, new, uuid: str, obj_type: str | None, fq_name: list[str] | 
         if obj.type:
             types.add(obj.type)
         if obj.fq_name:
-            names.append(obj.fq_name)
+            names.add(tuple(obj.fq_name))
+        shares.update(shared_column(kind, owner, uuid) for kind, owner, _ in expected_shares(obj.props.get("perms2")))
     peers.discard(uuid)
-    # On a peer's row this object can only have changed its own link cells and META: sync those
-    # cells (one IN query per side), not the peer's whole, often very wide, row.
-    columns = ["META:latest_col_ts"]
-    for t in sorted(types or {""}):
-        columns += [f"backref:{t}:{uuid}", f"ref:{t}:{uuid}", f"children:{t}:{uuid}", f"parent:{t}:{uuid}"]
-    for peer in sorted(peers):
-        source = old.cells_of_row(UUID_REF, peer, columns)
-        target = new.cells_of_row(UUID_REF, peer, columns)
-        apply_actions(new, UUID_REF, source, target, counts, whole_rows=False)
-    for obj_type_ in types:
-        for name in {tuple(n) for n in names}:
-            sync_cell(old, new, FQ_REF, obj_type_, fq_name_column(list(name), uuid), counts)
-        sync_row(old, new, SHARED_REF, obj_type_, counts)
+    # On a peer's row this object can only have changed its own link cells and META: read those
+    # cells, not the peer's whole (often very wide) row; likewise one cell of the type-wide
+    # fq-name and shared rows.
+    reads: list[tuple[TableRef, list[str], list[str]]] = []
+    if peers:
+        links = ["META:latest_col_ts"]
+        for t in sorted(types or {""}):
+            links += [f"backref:{t}:{uuid}", f"ref:{t}:{uuid}", f"children:{t}:{uuid}", f"parent:{t}:{uuid}"]
+        reads.append((UUID_REF, sorted(peers), links))
+    for t in sorted(types):
+        reads.append((FQ_REF, [t], sorted(fq_name_column(list(n), uuid) for n in names)))
+        reads.append((SHARED_REF, [t], sorted(shares)))
+    in_flight = [(table, old.read_async(table, keys, columns), new.read_async(table, keys, columns))
+                 for table, keys, columns in reads]
+    new.mutate([(table, _actions(a.result(), b.result(), counts, whole_rows=False)) for table, a, b in in_flight])
+    new.mutate([(UUID_REF, _actions(source, target, counts, whole_rows=True))])
     return {uuid} | peers

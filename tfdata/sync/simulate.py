@@ -16,10 +16,10 @@ import uuid as uuidlib
 from typing import Any
 
 from ..model.cells import Cell
-from ..model.fqname import fq_name_column
+from ..model.fqname import expected_shares, fq_name_column, shared_column
 from ..model.objects import ObjectSpec, decode_row, encode_json, object_columns, peer_columns, uuid_to_longs
 from ..stores.rabbitmq import EXCHANGE, connect, declare_exchange
-from .rows import FQ_REF, UUID_REF
+from .rows import FQ_REF, SHARED_REF, UUID_REF
 
 
 def now_us() -> int:
@@ -33,7 +33,7 @@ class ApiSimulator:
 
         self.profile = profile
         self.db = CassandraStore(profile)
-        self.db.ensure_tables([UUID_REF, FQ_REF])
+        self.db.ensure_tables([UUID_REF, FQ_REF, SHARED_REF])
         self.zk = ZookeeperStore(profile)
         self.publish_enabled = publish
         self._conn = self._channel = None
@@ -55,6 +55,15 @@ class ApiSimulator:
         self.sent += 1
 
     # ------------------------------------------------------------------ operations
+    def _share(self, obj_type: str, uuid: str, before: Any, after: Any, ts: int) -> None:
+        """obj_shared_table follows perms2, as the API server's shared index does."""
+        old = {shared_column(k, o, uuid) for k, o, _ in expected_shares(before)}
+        new = {shared_column(k, o, uuid): encode_json(a) for k, o, a in expected_shares(after)}
+        if old - set(new):
+            self.db.delete_cells(SHARED_REF, [(obj_type, c) for c in sorted(old - set(new))], ts)
+        if new:
+            self.db.write_cells(SHARED_REF, [Cell(obj_type, c, v, ts) for c, v in sorted(new.items())])
+
     def create(self, spec: ObjectSpec) -> None:
         ts = now_us()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000000"
@@ -68,6 +77,7 @@ class ApiSimulator:
         self.db.write_cells(UUID_REF, [Cell(k, c, v, ts) for k, c, v in peers])
         self.db.write_cells(UUID_REF, [Cell(spec.uuid, c, v, ts) for c, v in object_columns(spec)])
         self.db.write_cells(FQ_REF, [Cell(spec.type, fq_name_column(spec.fq_name, spec.uuid), "null", ts)])
+        self._share(spec.type, spec.uuid, None, spec.props.get("perms2"), ts)
         body = {"uuid": spec.uuid, "fq_name": spec.fq_name, "parent_type": spec.parent_type,
                 "parent_uuid": spec.parent_uuid, **spec.props}
         for ref_type, ref_uuid, attr in spec.refs:
@@ -99,6 +109,8 @@ class ApiSimulator:
         if deletes:
             self.db.delete_cells(UUID_REF, deletes, ts)
         self.db.write_cells(UUID_REF, writes, default_ts=ts)
+        if "perms2" in (set_props or {}):
+            self._share(row.type, uuid, row.props.get("perms2"), set_props["perms2"], ts)
         self._publish({"oper": "UPDATE", "type": row.type, "uuid": uuid, "fq_name": row.fq_name})
 
     def delete(self, uuid: str) -> None:
@@ -119,6 +131,7 @@ class ApiSimulator:
             self.db.delete_cells(UUID_REF, deletes, ts)
         self.db.delete_rows(UUID_REF, [uuid], ts)
         self.db.delete_cells(FQ_REF, [(row.type, fq_name_column(row.fq_name, uuid))], ts)
+        self._share(row.type, uuid, row.props.get("perms2"), None, ts)
         try:
             self.zk.client.delete(f"/fq-name-to-uuid/{row.type}:{':'.join(row.fq_name)}")
         except Exception:
