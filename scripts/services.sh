@@ -48,6 +48,7 @@ install() {
   local pkgs=""
   dpkg -s zookeeper >/dev/null 2>&1 || pkgs="$pkgs zookeeper"
   dpkg -s rabbitmq-server >/dev/null 2>&1 || pkgs="$pkgs rabbitmq-server"
+  command -v openssl >/dev/null 2>&1 || pkgs="$pkgs openssl"       # certificates of the secure cluster
   if [ -n "$pkgs" ]; then
     local added_policy=0
     if [ ! -e /usr/sbin/policy-rc.d ]; then        # keep apt from starting the default broker on 5672
