@@ -10,8 +10,27 @@ from . import __version__
 from .errors import TfdataError
 
 
+class OneLineUsageError(click.UsageError):
+    """click prints usage errors over four lines; the convention is one line, exit 2."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"tfdata: error: {self.format_message()}", err=True)
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    if isinstance(exc, (OneLineUsageError, click.exceptions.NoArgsIsHelpError)):
+        return exc  # bare `tfdata` / `tfdata sync` still prints the help
+    return OneLineUsageError(exc.format_message(), exc.ctx)
+
+
 class TfdataGroup(click.Group):
-    """Turns library errors into one-line messages and the documented exit codes."""
+    """Turns library and usage errors into one-line messages and the documented exit codes."""
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
 
     def invoke(self, ctx: click.Context):  # noqa: D401
         try:
@@ -19,6 +38,8 @@ class TfdataGroup(click.Group):
         except TfdataError as exc:
             click.echo(f"tfdata: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
 
 
 @click.group(cls=TfdataGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -66,9 +66,9 @@ def test_reader_streams_across_tiny_buffers(tmp_path, monkeypatch):
     ('{"cassandra": {}}', "'zookeeper' part is missing"),
     ('{"cassandra": {}, "zookeeper": []}', "must be a JSON string"),
     ('{"zookeeper": "[]"}', "'cassandra' part is missing"),
-    ('{"cassandra": {"ks": {"t": {"k": {"c": ["v", 1], "c": ["w", 2]}}}}, "zookeeper": "[]"}', "duplicate key 'c'"),
-    ('{"cassandra": {"ks": {"t": {"k": {"c": "v"}}}}, "zookeeper": "[]"}', "expected [value, writetime]"),
-    ('{"cassandra": {"ks": {"t": {"k": {"c": ["v", "x"]}}}}, "zookeeper": "[]"}', "writetime must be an integer"),
+    ('{"cassandra": {"useragent": {"useragent_keyval_table": {"k": {"c": ["v", 1], "c": ["w", 2]}}}}, "zookeeper": "[]"}', "duplicate key 'c'"),
+    ('{"cassandra": {"useragent": {"useragent_keyval_table": {"k": {"c": "v"}}}}, "zookeeper": "[]"}', "expected [value, writetime]"),
+    ('{"cassandra": {"useragent": {"useragent_keyval_table": {"k": {"c": ["v", "x"]}}}}, "zookeeper": "[]"}', "writetime must be an integer"),
     ('{"cassandra": {}, "zookeeper": "[[\\"/a/\\"]]"}', "zookeeper item 0"),
     ('{"cassandra": {}, "zookeeper": "{}"}', "must hold a JSON list"),
     ('{"cassandra": {}, "zookeeper": "[]", "extra": 1}', "unexpected top-level key"),
@@ -86,8 +86,9 @@ def test_broken_dumps_give_one_line_errors_naming_file_and_place(tmp_path, text,
 
 def test_non_utf8_dump_is_refused_clearly(tmp_path):
     path = tmp_path / "bad.json"
-    path.write_bytes(b'{"cassandra": {"ks": {"t": {"k\xff": {}}}}, "zookeeper": "[]"}')
-    with pytest.raises(InputError, match="bad.json: cannot read"):
+    path.write_bytes(b'{"cassandra": {"useragent": {"useragent_keyval_table": {"k\xff": {}}}}, "zookeeper": "[]"}')
+    offset = path.read_bytes().index(b"\xff")
+    with pytest.raises(InputError, match=f"bad.json: not UTF-8 text: byte 0xff at byte {offset}$"):
         DumpSource(path).validate()
 
 

@@ -30,11 +30,6 @@ def _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restar
     from ..sync.run import declare_queue
 
     old_p, new_p = _profiles(ctx, source, target)
-    if declare and not dry_run:
-        depth = declare_queue(old_p, declare)
-        if output_format == "text":
-            click.echo(f"run-sync queue '{declare}' declared on the old broker ({depth} messages waiting); "
-                       "changes made from now on are kept for `tfdata sync run`")
     ckpt = Path(checkpoint) if checkpoint else Path(".tfdata") / f"sync-{'-'.join(keyspaces)[:40]}-{source}-{target}.ckpt"
     if restart:
         ckpt.unlink(missing_ok=True)
@@ -42,6 +37,11 @@ def _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restar
     try:
         new = CassandraStore(new_p)
         try:
+            if declare and not dry_run:  # only once both sides answered: no orphan queue filling up on OLD
+                depth = declare_queue(old_p, declare)
+                if output_format == "text":
+                    click.echo(f"run-sync queue '{declare}' declared on the old broker ({depth} messages waiting); "
+                               "changes made from now on are kept for `tfdata sync run`")
             with Progress(output_format == "text") as progress:
                 task = progress.task("copy ranges")
 

@@ -376,4 +376,15 @@ def read_manifest(conn: sqlite3.Connection, path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: not a tfdata snapshot (manifest has no format_version)")
     if manifest.get("manifest_hash") != _manifest_digest(manifest):
         raise InputError(f"{path}: snapshot manifest hash does not match its content (edited or corrupt)")
+    version = manifest["format_version"]
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise InputError(f"{path}: snapshot format version {version!r} is newer than this tfdata reads "
+                         f"(up to {FORMAT_VERSION}); use the tfdata that wrote it")
+    present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    missing = [name for name in _REQUIRED_TABLES if name not in present]
+    if missing:  # a manifest alone proves nothing about the data tables next to it
+        raise InputError(f"{path}: not a complete tfdata snapshot (table(s) {', '.join(missing)} missing)")
     return manifest
+
+
+_REQUIRED_TABLES = ("tables", "cells", "empty_rows", "znodes", "range_hashes", "row_hashes", "objects")

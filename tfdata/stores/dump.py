@@ -7,6 +7,7 @@ only ZooKeeper leaves are recorded. ``.gz`` files (or gzip magic) are read trans
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -16,20 +17,44 @@ from typing import Iterable, Iterator, TextIO
 
 from ..errors import InputError
 from ..model.cells import Cell, TableRef, empty_row
+from ..model.keyspaces import KNOWN_TABLES
 from ..model.zk import ZNode, data_text, normalize_path, text_data
 from .base import SourceInfo
 from .jsonstream import JsonStream
 
 
-def _open_text(path: Path) -> TextIO:
+def _open_binary(path: Path):
     try:
         with open(path, "rb") as probe:
             magic = probe.read(2)
     except OSError as exc:
         raise InputError(f"{path}: cannot open ({exc.strerror})") from exc
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="strict")
-    return open(path, "r", encoding="utf-8", errors="strict")
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def _open_text(path: Path) -> TextIO:
+    return io.TextIOWrapper(_open_binary(path), encoding="utf-8", errors="strict")
+
+
+def _not_utf8(path: Path) -> InputError:
+    """The decoder's own position is relative to its buffer; find the file offset of the bad byte."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    done = 0
+    with _open_binary(path) as fp:
+        while chunk := fp.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:  # exc.object = bytes pending from the last chunk + this one
+                offset = done + len(chunk) - len(exc.object) + exc.start
+                where = "uncompressed byte" if path.name.endswith(".gz") or _is_gzip(path) else "byte"
+                return InputError(f"{path}: not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at {where} {offset}")
+            done += len(chunk)
+    return InputError(f"{path}: not UTF-8 text")
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fp:
+        return fp.read(2) == b"\x1f\x8b"
 
 
 class DumpSource:
@@ -46,6 +71,14 @@ class DumpSource:
     def _walk(self, want_cells: bool, want_zk: bool, tables: set[TableRef] | None = None
               ) -> Iterator[tuple[str, object, object]]:
         """Yields ("table", TableRef, None) when a table starts, ("cell", TableRef, Cell), ("znode", ZNode, None)."""
+        try:
+            yield from self._walk_file(want_cells, want_zk, tables)
+        except InputError as exc:
+            if isinstance(exc.__cause__, UnicodeDecodeError):
+                raise _not_utf8(self.path) from None
+            raise
+
+    def _walk_file(self, want_cells: bool, want_zk: bool, tables: set[TableRef] | None):
         with _open_text(self.path) as fp:
             js = JsonStream(fp, str(self.path))
             saw_cassandra = saw_zk = False
@@ -72,6 +105,10 @@ class DumpSource:
 
     def _walk_cassandra(self, js: JsonStream, want_cells: bool, tables: set[TableRef] | None):
         for keyspace in js.iter_object("cassandra"):
+            if keyspace not in KNOWN_TABLES:
+                # a cluster would take it, but no TF reader (nor tfdata) would ever see it again
+                raise js.error(f"keyspace {keyspace!r} is not a TF keyspace (dumps hold {', '.join(KNOWN_TABLES)}, "
+                               "without cluster prefix)", "cassandra")
             for table in js.iter_object(f"keyspace {keyspace}"):
                 ref = TableRef(keyspace, table)
                 ctx = f"table {ref}"

@@ -7,6 +7,7 @@ all of it (several times over) in memory. Here only the current leaf value is de
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any, Iterator, TextIO
 
 from ..errors import InputError
@@ -35,6 +36,8 @@ class JsonStream:
             return False
         try:
             chunk = self._fp.read(_CHUNK)
+        except zlib.error as exc:
+            raise InputError(f"{self.source}: corrupt gzip data ({exc}) after character {self.offset}") from exc
         except (OSError, EOFError, UnicodeDecodeError) as exc:
             raise InputError(f"{self.source}: cannot read ({exc.__class__.__name__}: {exc})") from exc
         if not chunk:

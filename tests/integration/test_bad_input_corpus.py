@@ -1,0 +1,397 @@
+"""The bad-input corpus: every case runs the real `tfdata` CLI against the real OLD/NEW services.
+
+A rejected input must give exactly one stderr line naming the input and the place, the
+documented exit code, no traceback, and write NOTHING: the target cluster's snapshot hashes
+(tfdata's own) and the working directory are compared before and after. OLD holds the small
+corpus dump (so `--force` cases prove validation happens before anything is replaced); NEW is
+empty (so they prove not even a keyspace is created).
+
+Inputs TF really stores (a cell that is not JSON, a column of unknown form, a row without
+type/fq_name) are accepted by design: they must load exactly and be reported by `audit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tfdata.ops.load import load
+from tfdata.ops.snapshot import take_snapshot
+from tfdata.snapshot.store import write_manifest, read_manifest
+from tfdata.stores.cluster import ClusterStore
+from tfdata.stores.dump import DumpSource
+
+from ..helpers import REPO, wipe_cluster, wipe_queues
+
+CORPUS = REPO / "tests" / "corpus"
+BASE = CORPUS / "base.json"
+RUN_SYNC_QUEUE = "tfdata.issu.run-sync"
+
+ISSU_CONF = """[DEFAULTS]
+old_cassandra_address_list = 127.0.0.1:9161
+old_zookeeper_address_list = 127.0.0.1:2181
+old_rabbit_address_list = 127.0.0.1
+old_rabbit_port = 5673
+new_cassandra_address_list = 127.0.0.2:9161
+new_cassandra_cql_port = 9043
+new_zookeeper_address_list = 127.0.0.1:2182
+new_rabbit_address_list = 127.0.0.1
+new_rabbit_port = 5674
+"""
+
+# A profile whose every port is closed (port 1 on loopback refuses at once).
+CLOSED_TOML = """[profiles.old]
+[profiles.new]
+[profiles.closed]
+[profiles.closed.cassandra]
+hosts = ["127.0.0.1"]
+port = 1
+connect_timeout = 3
+[profiles.closed.zookeeper]
+hosts = "127.0.0.1:1"
+[profiles.closed.rabbitmq]
+hosts = ["127.0.0.1"]
+port = 1
+"""
+
+
+# ------------------------------------------------------------------------------ inputs built per case
+
+def _snapshot_of(dump: Path, path: Path) -> Path:
+    take_snapshot(DumpSource(dump), path)
+    return path
+
+
+def _edit_snapshot(path: Path, sql: str | None = None, manifest: dict | None = None) -> None:
+    conn = sqlite3.connect(path)
+    if sql:
+        conn.execute(sql)
+    if manifest:
+        m = read_manifest(conn, path)
+        m.update(manifest)
+        write_manifest(conn, m)  # a consistent manifest hash: only the edited field is wrong
+    conn.commit()
+    conn.close()
+
+
+def snap_bad_manifest(tmp: Path) -> None:
+    _edit_snapshot(_snapshot_of(BASE, tmp / "edited.tfsnap"),
+                   "UPDATE manifest SET value = '\"somewhere-else\"' WHERE key = 'prefix'")
+
+
+def snap_newer_format(tmp: Path) -> None:
+    _edit_snapshot(_snapshot_of(BASE, tmp / "future.tfsnap"), manifest={"format_version": 99})
+
+
+def snap_missing_table(tmp: Path) -> None:
+    _edit_snapshot(_snapshot_of(BASE, tmp / "nocells.tfsnap"), "DROP TABLE cells")
+
+
+def snap_truncated(tmp: Path) -> None:
+    whole = _snapshot_of(BASE, tmp / "whole.tfsnap").read_bytes()
+    (tmp / "whole.tfsnap").unlink()
+    (tmp / "cut.tfsnap").write_bytes(whole[:len(whole) // 2])
+
+
+def snap_sqlite_other(tmp: Path) -> None:
+    conn = sqlite3.connect(tmp / "other.tfsnap")
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+
+
+def snap_tampered_cell(tmp: Path) -> None:
+    _edit_snapshot(_snapshot_of(BASE, tmp / "tampered.tfsnap"),
+                   "UPDATE cells SET value = 'tampered' WHERE column = CAST('value' AS BLOB)")
+
+
+def snap_different(tmp: Path) -> None:
+    _snapshot_of(CORPUS / "accept-unknown-column.json", tmp / "different.tfsnap")
+
+
+def closed_profile(tmp: Path) -> None:
+    (tmp / "tfdata.toml").write_text(CLOSED_TOML)
+
+
+def issu_conf(text: str, mode: int = 0o600) -> Callable[[Path], None]:
+    def make(tmp: Path) -> None:
+        path = tmp / "contrail-issu.conf"
+        path.write_text(text)
+        os.chmod(path, mode)
+    return make
+
+
+def toml(text: str) -> Callable[[Path], None]:
+    def make(tmp: Path) -> None:
+        (tmp / "bad.toml").write_text(text)
+    return make
+
+
+def existing(name: str) -> Callable[[Path], None]:
+    def make(tmp: Path) -> None:
+        (tmp / name).write_text("keep me\n")
+    return make
+
+
+def issu_dir(tmp: Path) -> None:
+    (tmp / "issu.d").mkdir()
+
+
+def queue_absent_on_old(profiles) -> None:
+    """sync pre must not leave a durable queue on OLD's broker when it could not copy."""
+    import pika
+
+    from tfdata.stores.rabbitmq import connect
+
+    conn = connect(profiles["old"].rabbitmq)
+    try:
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker):
+            conn.channel().queue_declare(RUN_SYNC_QUEUE, passive=True)
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------------------ the corpus
+
+@dataclass
+class Case:
+    id: str
+    args: list[str]  # {c} = tests/corpus, files made by `make` are in the working directory
+    needles: tuple[str, ...]  # all in the one stderr line
+    target: str | None = None  # cluster that must stay unchanged
+    exit: int = 2
+    make: Callable[[Path], None] | None = None
+    check: Callable[[dict], None] | None = None
+
+
+def dump_case(name: str, needles: tuple[str, ...], how: str = "load-old") -> Case:
+    """A broken dump, fed to one of the commands that read dumps."""
+    path = f"{{c}}/{name}"
+    args, target = {
+        "load-old": (["load", path, "--to", "old", "--force"], "old"),  # --force: nothing may be replaced
+        "load-new": (["load", path, "--to", "new"], "new"),
+        "snapshot": (["snapshot", path, "-o", "out.tfsnap"], None),
+        "export": (["export", path, "-o", "out.json.gz"], None),
+        "diff": (["diff", path, "{c}/base.json"], None),
+    }[how]
+    return Case(f"{name}:{how}", args, (name, *needles), target)
+
+
+CASES = [
+    # --- dumps: the file, and the place (character offset, table, row, column, item) in it
+    dump_case("dump-cut-in-the-middle.json", ("truncated dump?", "at character 2330", "config_db_uuid.obj_uuid_table")),
+    dump_case("dump-cut-in-the-middle.json", ("truncated dump?", "at character 2330"), "snapshot"),
+    dump_case("dump-cut-in-the-middle.json", ("truncated dump?",), "export"),
+    dump_case("dump-empty.json", ("unexpected end of file", "at character 0"), "load-new"),
+    dump_case("dump-is-an-array.json", ("expected '{' but found '['", "at character 0", "top-level object")),
+    dump_case("dump-non-utf8.json", ("not UTF-8 text", "byte 0xff at byte 4150")),
+    dump_case("dump-non-utf8.json", ("not UTF-8 text", "byte 0xff at byte 4150"), "load-new"),
+    dump_case("dump-corrupt.json.gz", ("corrupt gzip data",)),
+    dump_case("dump-truncated.json.gz", ("cannot read", "Compressed file ended"), "load-new"),
+    dump_case("dump-zookeeper-missing.json", ("'zookeeper' part is missing",)),
+    dump_case("dump-zookeeper-missing.json", ("'zookeeper' part is missing",), "snapshot"),
+    dump_case("dump-zookeeper-not-a-string.json", ("'zookeeper' must be a JSON string", "found list")),
+    dump_case("dump-zookeeper-string-not-a-list.json", ("'zookeeper' string must hold a JSON list",), "load-new"),
+    dump_case("dump-zookeeper-string-cut.json", ("(zookeeper string)", "truncated dump?", "zookeeper item 0")),
+    dump_case("dump-zookeeper-item-malformed.json", ("zookeeper item 0", "expected [path, [data, stat]]")),
+    dump_case("dump-duplicate-column.json", ("duplicate key 'prop:display_name'", "at character 1612")),
+    dump_case("dump-duplicate-row.json", ("duplicate key 'some-key'", "useragent.useragent_keyval_table")),
+    dump_case("dump-duplicate-keyspace.json", ("duplicate key 'config_db_uuid'", "in cassandra"), "snapshot"),
+    dump_case("dump-unknown-keyspace.json", ("keyspace 'user_agent' is not a TF keyspace", "at character 4041")),
+    dump_case("dump-prefixed-keyspace.json", ("keyspace 'east_config_db_uuid'", "without cluster prefix"), "load-new"),
+    dump_case("dump-cassandra-not-an-object.json", ("expected '{' but found '['", "in cassandra")),
+    dump_case("dump-table-not-an-object.json", ("expected a table object", "config_db_uuid.obj_shared_table")),
+    dump_case("dump-row-not-an-object.json", ("expected a row object", "row 'some-key'")),
+    dump_case("dump-cell-not-a-pair.json", ("row 'some-key' column 'value'", "expected [value, writetime]")),
+    dump_case("dump-writetime-not-an-integer.json", ("column 'value'", "writetime must be an integer")),
+    dump_case("dump-trailing-data.json", ("trailing data", "at character 4661")),
+    dump_case("dump-unknown-top-level-key.json", ("unexpected top-level key 'kafka'",), "diff"),
+    Case("missing-dump-file", ["diff", "./nope.json", "{c}/base.json"], ("nope.json", "no such file")),
+    # --- snapshots
+    Case("snapshot-not-sqlite:restore", ["restore", "{c}/snapshot-not-sqlite.tfsnap", "--to", "old", "--force"],
+         ("snapshot-not-sqlite.tfsnap", "not an SQLite file"), "old"),
+    Case("snapshot-not-sqlite:diff", ["diff", "{c}/snapshot-not-sqlite.tfsnap", "{c}/base.json"],
+         ("snapshot-not-sqlite.tfsnap", "not an SQLite file")),
+    Case("snapshot-bad-manifest-hash:restore", ["restore", "edited.tfsnap", "--to", "old", "--force"],
+         ("edited.tfsnap", "manifest hash does not match"), "old", make=snap_bad_manifest),
+    Case("snapshot-bad-manifest-hash:export", ["export", "edited.tfsnap", "-o", "out.json"],
+         ("edited.tfsnap", "manifest hash does not match"), make=snap_bad_manifest),
+    Case("snapshot-newer-format:restore", ["restore", "future.tfsnap", "--to", "new", "--yes"],
+         ("future.tfsnap", "format version 99 is newer"), "new", make=snap_newer_format),
+    Case("snapshot-table-missing:load", ["load", "nocells.tfsnap", "--to", "new"],
+         ("nocells.tfsnap", "cells missing"), "new", make=snap_missing_table),
+    Case("snapshot-truncated:restore", ["restore", "cut.tfsnap", "--to", "old", "--force"],
+         ("cut.tfsnap", "malformed"), "old", make=snap_truncated),
+    Case("sqlite-not-a-snapshot:diff", ["diff", "other.tfsnap", "{c}/base.json"],
+         ("other.tfsnap", "not a tfdata snapshot", "no manifest table"), make=snap_sqlite_other),
+    # --- targets that hold data, outputs that exist
+    Case("load-into-non-empty-target", ["load", "{c}/base.json", "--to", "old"],
+         ("target profile 'old' is not empty", "--force"), "old"),
+    Case("restore-into-non-empty-target", ["restore", "different.tfsnap", "--to", "old", "--yes"],
+         ("target profile 'old' holds data", "--force"), "old", make=snap_different),
+    Case("export-over-existing-file", ["export", "{c}/base.json", "-o", "out.json"],
+         ("out.json", "file exists", "--force"), make=existing("out.json")),
+    Case("snapshot-over-existing-file", ["snapshot", "old", "-o", "out.tfsnap"],
+         ("out.tfsnap", "file exists", "--force"), "old", make=existing("out.tfsnap")),
+    # --- profiles, releases, configuration files
+    Case("profile-closed-port:load", ["load", "{c}/base.json", "--to", "closed"],
+         ("profile 'closed'", "127.0.0.1:1", "connection refused"), make=closed_profile),
+    Case("profile-closed-port:snapshot", ["snapshot", "closed", "-o", "out.tfsnap"],
+         ("profile 'closed'", "127.0.0.1:1", "connection refused"), make=closed_profile),
+    Case("profile-closed-port:sync-pre", ["sync", "pre", "--to", "closed", "--checkpoint", "pre.ckpt"],
+         ("profile 'closed'", "127.0.0.1:1", "connection refused"), "old", make=closed_profile,
+         check=queue_absent_on_old),
+    Case("profile-unknown", ["snapshot", "nosuchprofile", "-o", "out.tfsnap"],
+         ("unknown profile 'nosuchprofile'", "known: new, old")),
+    Case("release-unknown:audit", ["audit", "old", "--release", "R9.9"], ("unknown release 'R9.9'", "known: R5.0"), "old"),
+    Case("release-garbage:schema-check", ["schema", "check", "{c}/base.json", "--from", "R5.0", "--to", "'; DROP"],
+         ("unknown release ''; DROP'", "known: R5.0")),
+    Case("release-unknown:schema-show", ["schema", "show", "R9.9"], ("R9.9",)),
+    Case("check-unknown:audit", ["audit", "{c}/base.json", "--check", "bogus"], ("--check", "unknown check 'bogus'")),
+    Case("issu-conf-missing-keys", ["--issu-conf", "contrail-issu.conf", "sync", "pre", "--checkpoint", "pre.ckpt"],
+         ("contrail-issu.conf", "missing key(s) new_zookeeper_address_list", "[DEFAULTS]"), "new",
+         make=issu_conf(ISSU_CONF.replace("new_zookeeper_address_list = 127.0.0.1:2182\n", ""))),
+    Case("issu-conf-no-defaults-section", ["--issu-conf", "contrail-issu.conf", "load", "{c}/base.json", "--to", "new"],
+         ("contrail-issu.conf", "no [DEFAULTS] section"), "new", make=issu_conf("[GLOBAL]\nold = 1\n")),
+    Case("issu-conf-not-ini", ["--issu-conf", "contrail-issu.conf", "sync", "verify"],
+         ("contrail-issu.conf", "not a valid INI file"), make=issu_conf("old_cassandra_address_list 10.0.0.1\n")),
+    Case("issu-conf-is-a-directory", ["--issu-conf", "issu.d", "sync", "verify"],
+         ("--issu-conf", "issu.d", "is a directory"), make=issu_dir),
+    Case("issu-conf-password-readable-by-others", ["--issu-conf", "contrail-issu.conf", "load", "{c}/base.json",
+                                                   "--to", "new"],
+         ("contrail-issu.conf", "readable by group/others", "chmod 600"), "new",
+         make=issu_conf(ISSU_CONF + "old_cassandra_password = s3cret\n", 0o644)),
+    Case("toml-invalid", ["--config", "bad.toml", "load", "{c}/base.json", "--to", "new"],
+         ("bad.toml", "not valid TOML", "line 1"), "new", make=toml("[profiles.new\n")),
+    Case("toml-no-profiles", ["--config", "bad.toml", "snapshot", "new", "-o", "out.tfsnap"],
+         ("bad.toml", "no [profiles.<name>] section"), make=toml("[other]\n")),
+    Case("toml-password-env-unset", ["--config", "bad.toml", "load", "{c}/base.json", "--to", "new"],
+         ("bad.toml", "profiles.new.cassandra.password_env", "TFDATA_TEST_UNSET_VAR", "not set"), "new",
+         make=toml('[profiles.new.cassandra]\npassword_env = "TFDATA_TEST_UNSET_VAR"\n')),
+    Case("toml-port-not-a-number", ["--config", "bad.toml", "load", "{c}/base.json", "--to", "new"],
+         ("bad.toml", "bad value in [profiles.new]", "nine"), "new", make=toml('[profiles.new.cassandra]\nport = "nine"\n')),
+]
+
+
+# ------------------------------------------------------------------------------ machinery
+
+def cluster_state(profile) -> dict:
+    """What tfdata's snapshot says about a cluster: per-table timed hashes and all znodes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch, ClusterStore(profile) as store:
+        manifest = take_snapshot(store, Path(scratch) / "s.tfsnap").manifest
+    return {"tables": {k: v["timed_hash"] for k, v in manifest["tables"].items()},
+            "znodes": manifest["all_znodes_hash"], "leaves": manifest["znodes_hash"], "counts": manifest["counts"]}
+
+
+def dir_state(path: Path) -> dict[str, str]:
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(path.rglob("*"))}
+
+
+def tfdata(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "TFDATA_CONFIG"}
+    return subprocess.run([sys.executable, "-m", "tfdata.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=180)
+
+
+def _reset(profiles, side: str) -> None:
+    wipe_cluster(profiles[side])
+    if side == "old":
+        with ClusterStore(profiles["old"]) as target:
+            load(DumpSource(BASE), target)
+
+
+@pytest.fixture(scope="module")
+def clusters(services_up):
+    """OLD holds the corpus base dump, NEW is empty; their states are what every case must leave."""
+    for side in ("old", "new"):
+        wipe_queues(services_up[side])
+        _reset(services_up, side)
+    states = {side: cluster_state(services_up[side]) for side in ("old", "new")}
+    assert states["old"]["counts"]["objects"] == 3 and states["new"]["counts"]["cells"] == 0
+    return services_up, states
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_is_refused_in_one_line_and_nothing_is_written(clusters, case, tmp_path):
+    profiles, states = clusters
+    if case.make:
+        case.make(tmp_path)
+    before = dir_state(tmp_path)
+    result = tfdata([a.replace("{c}", str(CORPUS)) for a in case.args], tmp_path)
+    try:
+        assert "Traceback" not in result.stderr + result.stdout, result.stderr
+        assert result.returncode == case.exit, (result.returncode, result.stderr, result.stdout)
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("tfdata: error: "), result.stderr
+        for needle in case.needles:
+            assert needle in lines[0], (needle, lines[0])
+        assert result.stdout == ""
+        assert dir_state(tmp_path) == before  # no output, no temp file, no checkpoint, no pre-restore snapshot
+        if case.check:
+            case.check(profiles)
+    finally:
+        if case.target:
+            after = cluster_state(profiles[case.target])
+            if after != states[case.target]:
+                _reset(profiles, case.target)  # keep later cases meaningful
+            assert after == states[case.target], f"{case.target} was written to"
+
+
+# ------------------------------------------------------------------------------ accepted by design
+
+ACCEPTED = [  # (file, audit check that reports it, audit exit code: 1 when the check is an error)
+    ("accept-non-json-cell.json", "object.bad_json", 1),
+    ("accept-truncated-value.json", "object.bad_json", 1),
+    ("accept-unknown-column.json", "object.unknown_column", 0),
+    ("accept-missing-type.json", "object.missing_field", 1),
+    ("accept-missing-fq-name.json", "object.missing_field", 1),
+]
+
+
+@pytest.mark.parametrize("name, check_id, audit_exit", ACCEPTED, ids=[a[0] for a in ACCEPTED])
+def test_data_tf_really_stores_is_loaded_exactly_and_audited(clusters, tmp_path, name, check_id, audit_exit):
+    profiles, states = clusters
+    dump = CORPUS / name
+    try:
+        loaded = tfdata(["load", str(dump), "--to", "new"], tmp_path)
+        assert loaded.returncode == 0 and "Traceback" not in loaded.stderr, loaded.stderr
+        expected = take_snapshot(DumpSource(dump), tmp_path / "dump.tfsnap").manifest
+        got = cluster_state(profiles["new"])
+        assert got["tables"] == {k: v["timed_hash"] for k, v in expected["tables"].items()}  # values and write times
+        assert got["leaves"] == expected["znodes_hash"]  # a dump records leaves only
+        audited = tfdata(["audit", "new", "--format", "json"], tmp_path)
+        report = json.loads(audited.stdout)
+        found = [f for f in report["findings"] if f["check"] == check_id]
+        assert found, report["findings"]
+        assert audited.returncode == audit_exit, (audited.returncode, report["summary"])
+        assert (report["summary"]["error"] > 0) == bool(audit_exit)
+    finally:
+        _reset(profiles, "new")
+
+
+def test_snapshot_with_tampered_cells_is_reported_by_verify(tmp_path):
+    """A snapshot whose manifest is intact but whose cells were edited: `snapshots verify` names the table."""
+    snap_tampered_cell(tmp_path)
+    result = tfdata(["snapshots", "verify", "tampered.tfsnap"], tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "tampered.tfsnap: CORRUPT" in result.stdout
+    assert "table useragent.useragent_keyval_table: content differs from the manifest" in result.stdout
+    snap_bad_manifest(tmp_path)
+    edited = tfdata(["snapshots", "verify", "edited.tfsnap"], tmp_path)
+    assert edited.returncode == 1 and "manifest hash does not match" in edited.stdout
+    untouched = tmp_path / "untouched.tfsnap"
+    shutil.copy(_snapshot_of(BASE, tmp_path / "whole.tfsnap"), untouched)
+    assert tfdata(["snapshots", "verify", str(untouched)], tmp_path).returncode == 0
