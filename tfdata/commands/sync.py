@@ -175,7 +175,8 @@ def run(ctx, source, target, queue, prefetch, until_idle, max_messages, no_repub
     else:
         d = stats.as_dict()
         click.echo(f"stopped: {d['applied']} applied, {d['republished']} republished, {d['dead_lettered']} "
-                   f"dead-lettered (queue {queue}.dead), {d['redelivered']} redelivered, {d['reconnects']} reconnects")
+                   f"dead-lettered (queue {queue}.dead), {d['redelivered']} redelivered, {d['reconnects']} reconnects; "
+                   f"queue depth {d['queue_depth']}")
     if stats.dead_lettered:
         ctx.exit(1)
 
@@ -217,9 +218,11 @@ def zk(ctx, source, target, dry_run, no_validation, output_format):
 @click.option("--settle", type=float, default=2.0, show_default=True,
               help="Seconds to wait before re-checking differences (writes in flight).")
 @click.option("--ignore", multiple=True, help="Fields that may differ (as in tfdata diff).")
+@click.option("--no-zookeeper", is_flag=True,
+              help="Cassandra only (the checks before `sync zk`, which copies the ZooKeeper trees last).")
 @FORMAT_OPTION
 @click.pass_context
-def verify_cmd(ctx, source, target, settle, ignore, output_format):
+def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, output_format):
     """Exit 0 only when old and new hold the same config store."""
     from ..commands.diff import render_text
     from ..ops.diff import DiffOptions
@@ -234,7 +237,7 @@ def verify_cmd(ctx, source, target, settle, ignore, output_format):
             with Progress(output_format == "text") as progress:
                 task = progress.task("reading both clusters")
                 result = verify(old, new, settle=settle, options=DiffOptions(ignore=list(ignore)),
-                                on_cell=task.advance)
+                                on_cell=task.advance, zookeeper=not no_zookeeper)
         finally:
             new.close()
     finally:

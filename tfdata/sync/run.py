@@ -208,9 +208,12 @@ class RunSync:
                         break
                     backoff = 0.5
                 try:
-                    channel.cancel()
+                    channel.cancel()  # prefetched, unhandled messages go back to the queue
                 except Exception:
                     pass
+                if self.stop_event.is_set():  # what this run leaves behind (the runbook checks it is 0)
+                    self.stats.queue_depth = channel.queue_declare(self.queue, durable=True, passive=True
+                                                                   ).method.message_count
             except (AMQPError, OSError, ConnectionFailed) as exc:
                 self.stats.reconnects += 1
                 self.on_event("reconnect", {"what": "old broker", "error": f"{type(exc).__name__}: {exc}"[:200]})
