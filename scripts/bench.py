@@ -70,12 +70,25 @@ def load_old(scale: str) -> float:
     """Load the generated dataset into OLD unless the last load there was this one."""
     path = dataset(scale)
     marker = WORK / "old-holds"
-    if marker.exists() and marker.read_text() == scale:
+    if marker.exists() and marker.read_text() == scale and old_has_data():
         return 0.0
     marker.unlink(missing_ok=True)
     seconds, _, _ = timed(["tfdata", "load", str(path), "--to", "old", "--force", "--format", "json"])
     marker.write_text(scale)
     return seconds
+
+
+def old_has_data() -> bool:
+    """The marker can lie: a test run (scripts/test.sh) wipes OLD."""
+    from tfdata.config import local_profiles
+    from tfdata.stores.cassandra import CassandraStore
+    from tfdata.sync.rows import UUID_REF
+
+    store = CassandraStore(local_profiles()["old"])
+    try:
+        return UUID_REF in store.tables() and bool(store.non_empty([UUID_REF]))
+    finally:
+        store.close()
 
 
 def objects_in(scale: str) -> int:
@@ -217,46 +230,63 @@ def naive_diff(a: Path, b: Path) -> tuple[float, int]:
     return seconds, rss
 
 
-def bench_runsync(args) -> None:
-    """Updates published at a fixed rate while run-sync applies them; lag = publish -> applied."""
-    import threading
-
+def runsync_publisher(args) -> None:
+    """The API side of the run-sync benchmark, in its own process so it competes with run-sync
+    for CPU the way a real API server on another node would not for the GIL: per update, write
+    the cell on OLD, then publish the UPDATE (stamped with its send time)."""
     from tfdata.config import local_profiles
     from tfdata.model.cells import Cell
     from tfdata.sync.rows import UUID_REF
-    from tfdata.sync.run import RunSync, declare_queue, delete_queue
     from tfdata.sync.simulate import ApiSimulator, now_us
+
+    targets = json.loads(Path(args.targets).read_text())
+    sim = ApiSimulator(local_profiles()["old"])
+    total = int(args.rate * args.seconds)
+    started = time.monotonic()
+    for i in range(total):
+        uuid, obj_type, fq_name = targets[i % len(targets)]
+        sim.db.write_cells(UUID_REF, [Cell(uuid, "prop:display_name", json.dumps(f"bench-{i}"), now_us())])
+        sim._publish({"oper": "UPDATE", "type": obj_type, "uuid": uuid, "fq_name": fq_name})
+        delay = started + (i + 1) / args.rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    print(json.dumps({"published": total, "rate": total / (time.monotonic() - started)}))
+    sim.close()
+
+
+def bench_runsync(args) -> None:
+    """Updates published at a fixed rate (by a separate process) while run-sync applies them;
+    lag = publish -> applied (acked after the new cluster holds the change)."""
+    import threading
+
+    from tfdata.config import local_profiles
+    from tfdata.sync.run import RunSync, declare_queue, delete_queue
     from tests.integration.sync_helpers import pick_objects
 
     profiles = local_profiles()
     load_old("S")
     subprocess.run(["tfdata", "sync", "pre", "--no-queue", "--restart"], cwd=WORK, check=True, capture_output=True)
-    targets = [o for objs in pick_objects(profiles["old"]).values() for o in objs if o.type == "virtual_machine_interface"]
+    targets = [(o.uuid, o.type, o.fq_name) for objs in pick_objects(profiles["old"]).values() for o in objs
+               if o.type == "virtual_machine_interface"]
+    targets_file = WORK / "runsync-targets.json"
+    targets_file.write_text(json.dumps(targets))
     queue = "tfdata.bench.runsync"
     delete_queue(profiles["old"], queue)
     declare_queue(profiles["old"], queue)
-    syncer = RunSync(profiles["old"], profiles["new"], queue=queue)
+    syncer = RunSync(profiles["old"], profiles["new"], queue=queue, workers=args.workers)
     runner = threading.Thread(target=syncer.run, kwargs={"until_idle": 5}, daemon=True)
     runner.start()
-    sim = ApiSimulator(profiles["old"])
-    total = int(args.rate * args.seconds)
-    started = time.monotonic()
-    for i in range(total):
-        obj = targets[i % len(targets)]
-        sim.db.write_cells(UUID_REF, [Cell(obj.uuid, "prop:display_name", json.dumps(f"bench-{i}"), now_us())])
-        sim._publish({"oper": "UPDATE", "type": obj.type, "uuid": obj.uuid, "fq_name": obj.fq_name})
-        delay = started + (i + 1) / args.rate - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    achieved = total / (time.monotonic() - started)
-    sim.close()
+    publisher = subprocess.run([sys.executable, str(Path(__file__)), "runsync-publisher", "--rate", str(args.rate),
+                                "--seconds", str(args.seconds), "--targets", str(targets_file)],
+                               check=True, capture_output=True, text=True)
+    achieved = json.loads(publisher.stdout.strip().splitlines()[-1])["rate"]
     runner.join(timeout=900)
     delete_queue(profiles["old"], queue)
     stats = syncer.stats.as_dict()
-    record("runsync", scale=f"{args.rate}/s", target_rate=args.rate, achieved_publish_rate=round(achieved),
-           updates=total, applied=stats["applied"], lag_p50_ms=stats["lag_ms"]["p50"],
+    record("runsync", scale=f"{args.rate:g}/s", target_rate=args.rate, achieved_publish_rate=round(achieved),
+           updates=int(args.rate * args.seconds), applied=stats["applied"], lag_p50_ms=stats["lag_ms"]["p50"],
            lag_p99_ms=stats["lag_ms"]["p99"], dead_lettered=stats["dead_lettered"],
-           command="RunSync (tfdata sync run) with 8 workers")
+           command=f"RunSync (tfdata sync run) with {args.workers} workers; publisher in its own process")
 
 
 def bench_zksync(args) -> None:
@@ -341,12 +371,17 @@ def main() -> None:
     p = sub.add_parser("runsync")
     p.add_argument("--rate", type=float, default=500)
     p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--workers", type=int, default=8)
+    p = sub.add_parser("runsync-publisher")
+    p.add_argument("--rate", type=float, default=500)
+    p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--targets", required=True)
     p = sub.add_parser("zksync")
     p.add_argument("--znodes", type=int, default=100_000)
     sub.add_parser("render")
     args = parser.parse_args()
     {"export": bench_export, "snapshot": bench_snapshot, "presync": bench_presync, "diff": bench_diff,
-     "runsync": bench_runsync, "zksync": bench_zksync, "audit": bench_audit, "render": render}[args.cmd](args)
+     "runsync": bench_runsync, "runsync-publisher": runsync_publisher, "zksync": bench_zksync, "audit": bench_audit, "render": render}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -47,12 +47,16 @@ def token_ranges(splits: int) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
+TUPLES = "tuples"  # execution profile of the hot read paths
+
+
 def connect(cfg: CassandraConfig, what: str = "cassandra"):
     """Open a session; protocol version is negotiated (Cassandra 3.11, 4.x and 5.0 all work)."""
     from cassandra import AuthenticationFailed, ConsistencyLevel
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
     from cassandra.policies import RoundRobinPolicy
+    from cassandra.query import tuple_factory
 
     endpoint = f"{','.join(cfg.hosts)}:{cfg.port}"
     consistency = getattr(ConsistencyLevel, (cfg.consistency or "QUORUM").upper(), None)
@@ -60,13 +64,16 @@ def connect(cfg: CassandraConfig, what: str = "cassandra"):
         raise InputError(f"{what}: unknown consistency level {cfg.consistency!r}")
     profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), consistency_level=consistency,
                                request_timeout=120.0)
+    # Bulk reads take plain tuples: the default factory builds a namedtuple class per result page.
+    tuples = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), consistency_level=consistency,
+                              request_timeout=120.0, row_factory=tuple_factory)
     auth = PlainTextAuthProvider(cfg.user, cfg.password or "") if cfg.user else None
     try:
         ctx = client_context(cfg.tls)
     except (OSError, ssl.SSLError) as exc:
         raise ConnectionFailed(f"{what} {endpoint}: TLS setup failed ({exc})") from None
     cluster = Cluster(cfg.hosts, port=cfg.port, auth_provider=auth, ssl_context=ctx,
-                      execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                      execution_profiles={EXEC_PROFILE_DEFAULT: profile, TUPLES: tuples},
                       connect_timeout=cfg.connect_timeout, control_connection_timeout=cfg.connect_timeout,
                       idle_heartbeat_interval=0, executor_threads=4)
     try:
@@ -238,7 +245,7 @@ class CassandraStore:
                 try:
                     bound = stmt.bind((start, end))
                     bound.fetch_size = self.fetch_size
-                    result = self.session.execute(bound)
+                    result = self.session.execute(bound, execution_profile=TUPLES)
                     batch: list = []
                     for row in result:
                         if stop.is_set():
@@ -283,7 +290,7 @@ class CassandraStore:
             "WHERE token(key) >= ? AND token(key) <= ?")
         bound = stmt.bind((lo, hi))
         bound.fetch_size = self.fetch_size
-        for key, column, value, ts in self.session.execute(bound):
+        for key, column, value, ts in self.session.execute(bound, execution_profile=TUPLES):
             yield Cell(blob_to_text(key), blob_to_text(column), value if value is not None else "", ts)
 
     def cells_of_row(self, table: TableRef, key: str, columns: list[str]) -> list[Cell]:
@@ -293,12 +300,13 @@ class CassandraStore:
         marks = ", ".join("?" * len(columns))
         stmt = self._prepare(f"SELECT column1, value, WRITETIME(value) FROM {self.physical(table)} "
                              f"WHERE key = ? AND column1 IN ({marks})")
-        rows = self.session.execute(stmt, (text_to_blob(key), *[text_to_blob(c) for c in columns]))
+        rows = self.session.execute(stmt, (text_to_blob(key), *[text_to_blob(c) for c in columns]),
+                                    execution_profile=TUPLES)
         return [Cell(key, blob_to_text(r[0]), r[1] if r[1] is not None else "", r[2]) for r in rows]
 
     def cell(self, table: TableRef, key: str, column: str) -> Cell | None:
         stmt = self._prepare(f"SELECT value, WRITETIME(value) FROM {self.physical(table)} WHERE key = ? AND column1 = ?")
-        row = self.session.execute(stmt, (text_to_blob(key), text_to_blob(column))).one()
+        row = self.session.execute(stmt, (text_to_blob(key), text_to_blob(column)), execution_profile=TUPLES).one()
         return None if row is None else Cell(key, column, row[0] if row[0] is not None else "", row[1])
 
     def row_cells(self, table: TableRef, key: str) -> list[Cell]:
@@ -307,7 +315,7 @@ class CassandraStore:
         bound = stmt.bind((text_to_blob(key),))
         bound.fetch_size = self.fetch_size
         return [Cell(key, blob_to_text(r[0]), r[1] if r[1] is not None else "", r[2])
-                for r in self.session.execute(bound)]
+                for r in self.session.execute(bound, execution_profile=TUPLES)]
 
     def read_async(self, table: TableRef, keys: list[str], columns: list[str] | None = None) -> "PendingRead":
         """Start reading rows ``keys`` (all cells, or only ``columns``) without waiting.
@@ -325,7 +333,7 @@ class CassandraStore:
             args += ([text_to_blob(c) for c in columns],)
         bound = self._prepare(cql).bind(args)
         bound.fetch_size = self.fetch_size
-        return PendingRead(self.session.execute_async(bound))
+        return PendingRead(self.session.execute_async(bound, execution_profile=TUPLES))
 
     def znodes(self):  # a Cassandra store has no ZooKeeper part
         return iter(())
