@@ -160,3 +160,34 @@ def test_run_sync_loses_nothing_across_broker_restart_and_cassandra_outage(old, 
     assert syncer.stats.reconnects >= 1 and syncer.stats.retries >= 1  # the faults really hit it
     code, report = verify_json()
     assert report["changes"] == [] and code == 0
+
+
+def test_run_sync_applies_a_burst_on_one_object_once_and_acks_every_message(old, new, tmp_path):
+    """50 UPDATEs of one port wait in the queue; one worker: the first apply is under way while
+    the rest arrive, so they share the next apply; all 50 are acked and the row ends up equal."""
+    from tfdata.model.cells import Cell
+    from tfdata.stores.cassandra import CassandraStore
+    from tfdata.sync.rows import UUID_REF
+    from tfdata.sync.simulate import ApiSimulator, now_us
+
+    from .sync_helpers import pick_objects
+
+    load_generated(old, tmp_path, 300)
+    assert invoke("sync", "pre", "--queue", QUEUE, "--checkpoint", str(tmp_path / "p.ckpt")).exit_code == 0
+    port = pick_objects(old)["virtual_machine_interface"][0]
+    sim = ApiSimulator(old)
+    for i in range(50):
+        sim.db.write_cells(UUID_REF, [Cell(port.uuid, "prop:display_name", json.dumps(f"burst-{i}"), now_us())])
+        sim._publish({"oper": "UPDATE", "type": port.type, "uuid": port.uuid, "fq_name": port.fq_name})
+    sim.close()
+    syncer = RunSync(old, new, queue=QUEUE, workers=1)
+    stats = syncer.run(until_idle=2)
+    assert stats.applied == 50 and stats.dead_lettered == 0 and stats.queue_depth == 0
+    assert 10 <= stats.coalesced < 50
+    stores = [CassandraStore(p) for p in (old, new)]
+    try:
+        rows = [{(c.column, c.value, c.writetime) for c in s.row_cells(UUID_REF, port.uuid)} for s in stores]
+    finally:
+        for s in stores:
+            s.close()
+    assert rows[0] == rows[1] and ("prop:display_name", json.dumps("burst-49")) in {(c, v) for c, v, _ in rows[1]}

@@ -8,6 +8,9 @@
   order or number of deliveries.
 - After applying, the notification is republished on the new broker so the new cluster's
   services (API servers' allocators, control nodes) hear of it.
+- Notifications of one object that wait for a worker together are applied once: the apply
+  re-reads old Cassandra after all of them arrived, so it covers every one (a backlog after
+  pre-sync, or an UPDATE-IMPLICIT storm on a network, drains at the rate of distinct objects).
 - Brokers or Cassandra going away: reconnect with backoff and retry; a message that keeps
   failing for other reasons goes to ``<queue>.dead`` with the error, and is counted and reported.
 """
@@ -63,6 +66,7 @@ class RunStats:
     republished: int = 0
     dead_lettered: int = 0
     redelivered: int = 0
+    coalesced: int = 0  # messages covered by an apply queued for the same object
     retries: int = 0
     reconnects: int = 0
     rows: Counts = field(default_factory=Counts)
@@ -77,7 +81,7 @@ class RunStats:
             return round(lags[min(len(lags) - 1, int(p * len(lags)))], 2) if lags else None
 
         return {"received": self.received, "applied": self.applied, "republished": self.republished,
-                "dead_lettered": self.dead_lettered, "redelivered": self.redelivered, "retries": self.retries,
+                "dead_lettered": self.dead_lettered, "redelivered": self.redelivered, "coalesced": self.coalesced, "retries": self.retries,
                 "reconnects": self.reconnects, "queue_depth": self.queue_depth, "rows": self.rows.as_dict(),
                 "lag_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": lags[-1] if lags else None, "samples": len(lags)},
                 "dead_letters": self.dead_letters[:50]}
@@ -95,6 +99,15 @@ def _chain(exc: BaseException):
     while exc is not None:
         yield exc
         exc = exc.__cause__ or exc.__context__
+
+
+@dataclass
+class _Job:
+    """One object's apply, and every message it answers for (acked together when it is done)."""
+    note: Notification
+    messages: list = field(default_factory=list)  # (method, props, body)
+    peers: set = field(default_factory=set)
+    started: bool = False
 
 
 class RunSync:
@@ -116,6 +129,8 @@ class RunSync:
         self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run-sync")
         self._db_lock = threading.Lock()
+        self._waiting: dict[str, _Job] = {}  # uuid -> job not yet picked up by a worker
+        self._waiting_lock = threading.Lock()
 
     # ------------------------------------------------------------------ connections
     def _db(self):
@@ -190,7 +205,7 @@ class RunSync:
             pending: dict = {}
             try:
                 channel = self._consumer()
-                for method, props, body in channel.consume(self.queue, inactivity_timeout=0.05):
+                for method, props, body in channel.consume(self.queue, inactivity_timeout=0.02):
                     if method is not None:
                         self._submit(pending, method, props, body)
                         idle_since = time.monotonic()
@@ -219,6 +234,8 @@ class RunSync:
                 self.on_event("reconnect", {"what": "old broker", "error": f"{type(exc).__name__}: {exc}"[:200]})
                 for future in pending:  # unacked: the broker redelivers them on the new connection
                     future.cancel()
+                with self._waiting_lock:
+                    self._waiting.clear()
                 self._drop_broker("in")
                 self.stop_event.wait(backoff)
                 backoff = min(self.backoff_max, backoff * 2)
@@ -235,16 +252,29 @@ class RunSync:
         except ValueError as exc:
             self._dead_letter(self._in_ch, method, body, f"unparseable notification: {exc}")
             return
-        pending[self._pool.submit(self._apply_with_retries, note)] = (method, props, body, note)
+        with self._waiting_lock:
+            job = self._waiting.get(note.uuid)
+            if job is not None and not job.started and job.note.type == note.type:
+                job.messages.append((method, props, body))
+                job.peers |= note.peer_uuids()
+                self.stats.coalesced += 1
+                return
+            job = self._waiting[note.uuid] = _Job(note, [(method, props, body)], note.peer_uuids())
+        pending[self._pool.submit(self._apply_with_retries, job)] = job
 
-    def _apply_with_retries(self, note: Notification) -> None:
+    def _apply_with_retries(self, job: _Job) -> None:
         """Worker thread: transient failures (a Cassandra away) are retried with backoff until it
         is back or we are stopping; other failures are raised after max_attempts."""
+        with self._waiting_lock:  # from here on, new messages for this object need a new apply
+            job.started = True
+            if self._waiting.get(job.note.uuid) is job:
+                del self._waiting[job.note.uuid]
+        note = job.note
         backoff = 0.2
         attempts = 0
         while True:
             try:
-                self._apply(note)
+                self._apply(note, job.peers)
                 return
             except Exception as exc:
                 if self.stop_event.is_set():
@@ -278,27 +308,30 @@ class RunSync:
                     pass
                 continue
             for future in done:
-                method, props, body, note = pending.pop(future)
+                job = pending.pop(future)
                 error = future.exception() if not future.cancelled() else None
                 if future.cancelled() or (error is not None and self.stop_event.is_set()):
                     continue  # stopping: leave it unacked, it is redelivered next time
-                if error is not None:
-                    self._dead_letter(channel, method, body, f"{type(error).__name__}: {error}"[:300])
-                    continue
-                if self.republish:
-                    self._republish(body, props)
-                channel.basic_ack(method.delivery_tag)
-                self.stats.applied += 1
-                sent = (props.headers or {}).get("x-tfdata-sent-us") if props is not None else None
-                if isinstance(sent, int):
-                    self.stats.lag_ms.append((time.time() * 1_000_000 - sent) / 1000.0)
-                self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
+                for method, props, body in job.messages:
+                    if error is not None:
+                        self._dead_letter(channel, method, body, f"{type(error).__name__}: {error}"[:300])
+                        continue
+                    if self.republish:
+                        self._republish(body, props)
+                    channel.basic_ack(method.delivery_tag)
+                    self.stats.applied += 1
+                    sent = (props.headers or {}).get("x-tfdata-sent-us") if props is not None else None
+                    if isinstance(sent, int):
+                        self.stats.lag_ms.append((time.time() * 1_000_000 - sent) / 1000.0)
+                if error is None:
+                    note = job.note
+                    self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
             if not block and not draining:
                 return
 
-    def _apply(self, note: Notification) -> None:
+    def _apply(self, note: Notification, peers: set[str]) -> None:
         old, new = self._db()
-        sync_object(old, new, note.uuid, note.type or None, note.fq_name, note.peer_uuids(), self.stats.rows)
+        sync_object(old, new, note.uuid, note.type or None, note.fq_name, peers, self.stats.rows)
 
     def _republish(self, body: bytes, props) -> None:
         import pika
