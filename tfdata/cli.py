@@ -26,6 +26,20 @@ def _one_line(exc: click.UsageError) -> click.UsageError:
 class TfdataGroup(click.Group):
     """Turns library and usage errors into one-line messages and the documented exit codes."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, tuple[str, int]] = {}  # name -> (module, issue), imported on first use
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            from .commands import load_command
+
+            self.add_command(load_command(self.lazy[name][0], name, self.lazy[name][1]), name)
+        return super().get_command(ctx, name)
+
     def make_context(self, *args, **kwargs) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)

@@ -26,15 +26,23 @@ COMMANDS = [
 
 
 def register_all(group: click.Group) -> None:
+    """A group with a ``lazy`` table imports a command's module only when it is used (one
+    command's imports, not every command's, before `tfdata diff` starts working)."""
+    if hasattr(group, "lazy"):
+        group.lazy.update({name: (module_name, issue) for module_name, name, issue in COMMANDS})
+        return
     for module_name, name, issue in COMMANDS:
-        try:
-            module = importlib.import_module(f"{__name__}.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{module_name}":
-                raise
-            group.add_command(not_implemented(name, issue))
-            continue
-        group.add_command(module.command, name)
+        group.add_command(load_command(module_name, name, issue), name)
+
+
+def load_command(module_name: str, name: str, issue: int) -> click.Command:
+    try:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{module_name}":
+            raise
+        return not_implemented(name, issue)
+    return module.command
 
 
 def not_implemented(name: str, issue: int) -> click.Command:

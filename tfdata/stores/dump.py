@@ -20,7 +20,7 @@ from ..model.cells import Cell, TableRef, empty_row
 from ..model.keyspaces import KNOWN_TABLES
 from ..model.zk import ZNode, data_text, normalize_path, text_data
 from .base import SourceInfo
-from .jsonstream import JsonStream
+from .jsonstream import JsonStream, PiecesReader
 
 
 def _open_binary(path: Path):
@@ -88,12 +88,15 @@ class DumpSource:
                     yield from self._walk_cassandra(js, want_cells, tables)
                 elif top == "zookeeper":
                     saw_zk = True
-                    raw = js.read_value("zookeeper")
-                    if not isinstance(raw, str):
+                    if js.peek() != '"':
+                        raw = js.read_value("zookeeper")
                         raise InputError(f"{self.path}: 'zookeeper' must be a JSON string holding a list, "
                                          f"found {type(raw).__name__}")
+                    pieces = js.iter_string("zookeeper")
                     if want_zk:
-                        yield from self._walk_zookeeper(raw)
+                        yield from self._walk_zookeeper(pieces)
+                    for _ in pieces:  # the rest of the string (all of it when znodes are not wanted)
+                        pass
                 else:
                     raise InputError(f"{self.path}: unexpected top-level key {top!r} "
                                      "(a db_json_exim dump has 'cassandra' and 'zookeeper')")
@@ -133,8 +136,8 @@ class DumpSource:
                     if empty:
                         yield ("cell", ref, empty_row(key))
 
-    def _walk_zookeeper(self, raw: str) -> Iterator[tuple[str, object, object]]:
-        js = JsonStream(io.StringIO(raw), f"{self.path} (zookeeper string)")
+    def _walk_zookeeper(self, pieces: Iterator[str]) -> Iterator[tuple[str, object, object]]:
+        js = JsonStream(PiecesReader(pieces), f"{self.path} (zookeeper string)")
         if js.peek() != "[":
             raise InputError(f"{self.path}: the 'zookeeper' string must hold a JSON list")
         for index in js.iter_array("zookeeper list"):

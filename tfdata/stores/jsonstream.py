@@ -7,6 +7,7 @@ all of it (several times over) in memory. Here only the current leaf value is de
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Any, Iterator, TextIO
 
@@ -15,6 +16,8 @@ from ..errors import InputError
 _WS = " \t\n\r"
 _DECODER = json.JSONDecoder()
 _CHUNK = 1 << 20
+_HEX = frozenset("0123456789abcdefABCDEF")
+_STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)  # stops at the closing quote or buffer end
 
 
 class JsonStream:
@@ -97,6 +100,33 @@ class JsonStream:
         value = self.read_value(context)
         return value
 
+    def iter_string(self, context: str = "") -> Iterator[str]:
+        """The string value here, decoded piece by piece: a dump's 'zookeeper' string holds every
+        znode and grows with the cluster, so it is never held whole."""
+        if self.peek() != '"':
+            got = self.peek()
+            raise self.error("unexpected end of file (truncated dump?)" if not got else f"expected a string but found {got!r}", context)
+        self._pos += 1
+        while True:
+            end = _STRING_BODY.match(self._buf, self._pos).end()
+            if end < len(self._buf) and self._buf[end] == '"':
+                piece, self._pos = self._buf[self._pos:end], end + 1
+                if piece:
+                    yield self._decode_piece(piece, context)
+                return
+            cut = _safe_cut(self._buf, self._pos, end)
+            if cut > self._pos:
+                piece, self._pos = self._buf[self._pos:cut], cut
+                yield self._decode_piece(piece, context)
+            if not self._fill():
+                raise self.error("unexpected end of file (truncated dump?)", context)
+
+    def _decode_piece(self, piece: str, context: str) -> str:
+        try:
+            return json.loads(f'"{piece}"')
+        except json.JSONDecodeError as exc:
+            raise self.error(f"invalid JSON ({exc.msg})", context) from None
+
     def skip_value(self, context: str = "") -> None:
         """Skip without materialising nested objects."""
         if self.peek() == "{":
@@ -159,3 +189,38 @@ class JsonStream:
     def expect_end(self) -> None:
         if self.peek():
             raise self.error("trailing data after the JSON document")
+
+
+def _safe_cut(buf: str, start: int, end: int) -> int:
+    """Where buf[start:end] (whole escapes, maybe an unfinished \\uXXXX at the end) can be cut so
+    that each piece decodes on its own: not inside an escape, not after a high surrogate whose
+    low half may follow."""
+    cut = end
+    k = buf.rfind("\\", start, end)
+    if k >= 0 and k + 6 > end and buf[k + 1:k + 2] == "u" and _escape_at(buf, start, k):
+        cut = k  # \\uXX... cut by the buffer edge
+    h = cut - 6
+    if h >= start and buf[h:h + 2] == "\\u" and _escape_at(buf, start, h):
+        digits = buf[h + 2:cut]
+        if all(c in _HEX for c in digits) and 0xD800 <= int(digits, 16) <= 0xDBFF:
+            cut = h
+    return cut
+
+
+def _escape_at(buf: str, start: int, k: int) -> bool:
+    """buf[k] is a backslash that starts an escape (an even number of backslashes before it)."""
+    run = 0
+    while k - run - 1 >= start and buf[k - run - 1] == "\\":
+        run += 1
+    return run % 2 == 0
+
+
+class PiecesReader:
+    """A read()-able view of decoded string pieces, so a JSON document held in a JSON string
+    can itself be streamed."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self._pieces = pieces
+
+    def read(self, size: int = -1) -> str:
+        return next(self._pieces, "")
