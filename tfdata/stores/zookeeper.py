@@ -17,7 +17,7 @@ from .base import SourceInfo
 
 log = logging.getLogger(__name__)
 
-_PIPELINE = 256  # outstanding async requests per walk step
+_PIPELINE = 2000  # paths per walk step (requests in flight at once)
 _TXN_OPS = 200  # small transactions: the server keeps recent requests in memory
 
 
@@ -65,6 +65,7 @@ class ZookeeperStore:
         self.profile = profile
         self.prefix = profile.prefix
         self.info = SourceInfo("cluster", profile.name, profile.prefix)
+        self._bulk = None
         what = f"zookeeper of profile '{profile.name}'"
         self.client = connect(profile.zookeeper, what)
         try:
@@ -105,28 +106,54 @@ class ZookeeperStore:
     def walk(self, root: str) -> Iterator[ZNode]:
         """Breadth-first walk (parents before children), requests pipelined so round trips overlap.
 
-        Memory holds the frontier's paths only, never the data of nodes already emitted.
+        Memory holds the frontier's paths only, never the data of nodes already emitted. Most
+        config znodes are leaves, so children are listed only where the stat says there are some.
         """
         from collections import deque
 
-        from kazoo.exceptions import NoNodeError
-
+        get_many, children_many = self._bulk_calls()
         pending: deque[str] = deque([root])
         while pending:
             batch = [pending.popleft() for _ in range(min(_PIPELINE, len(pending)))]
-            requests = [(p, self.client.get_async(p), self.client.get_children_async(p)) for p in batch]
-            for path, get_result, children_result in requests:
-                try:
-                    data, stat = get_result.get()
-                    kids = children_result.get()
-                except NoNodeError:
+            parents = []
+            for path, got in zip(batch, get_many(batch)):
+                if got is None:
                     continue  # absent root, or deleted while we walked
+                data, stat = got
                 if stat.ephemeralOwner:
                     continue
                 if path != "/":
                     yield ZNode(path, data or b"", tuple(stat), False)
+                if stat.numChildren:
+                    parents.append(path)
+            for path, kids in zip(parents, children_many(parents)):
+                if kids is None:
+                    continue
                 base = path.rstrip("/")
                 pending.extend(f"{base}/{k}" for k in sorted(kids) if k not in EXIM_IGNORED_NAMES)
+
+    def _bulk_calls(self):
+        """(get_many, children_many): the bulk reader's when it can serve this profile, else kazoo's."""
+        from . import zkread
+
+        if zkread.supported(self.profile.zookeeper):
+            if self._bulk is None:
+                self._bulk = zkread.BulkReader(self.profile.zookeeper, f"zookeeper of profile '{self.profile.name}'")
+            return self._bulk.get_many, self._bulk.children_many
+
+        from kazoo.exceptions import NoNodeError
+
+        def gather(requests):
+            out = []
+            for request in requests:
+                try:
+                    out.append(request.get())
+                except NoNodeError:
+                    out.append(None)
+            return out
+
+        return (lambda paths: gather([self.client.get_async(p) for p in paths]),
+                lambda paths: gather([self.client.get_children_async(p) for p in paths]))
 
     def non_empty(self) -> list[str]:
         found = []
@@ -195,6 +222,8 @@ class ZookeeperStore:
             self.client.delete(path, recursive=True)
 
     def close(self) -> None:
+        if self._bulk is not None:
+            self._bulk.close()
         try:
             self.client.stop()
         finally:
