@@ -61,6 +61,30 @@ def test_reader_streams_across_tiny_buffers(tmp_path, monkeypatch):
     assert list(src.znodes()) == nodes
 
 
+
+def test_zookeeper_string_is_decoded_in_pieces(tmp_path, monkeypatch):
+    """Escapes, non-ASCII and surrogate pairs cut by every possible buffer edge decode as json does."""
+    data = 'a\\"\u00e9\U0001f600\t"x\\\\y\u2028'
+    zk = json.dumps([[f"/n{i}/", [data * i, None]] for i in range(6)], ensure_ascii=False)
+    text = json.dumps({"zookeeper": zk, "cassandra": {}})  # a surrogate pair escaped at the outer level; zookeeper first
+    assert "\\ud83d\\ude00" in text
+    want = [ZNode(f"/n{i}", data.encode() * i, None) for i in range(6)]
+    for chunk in range(1, 15):
+        monkeypatch.setattr(jsonstream, "_CHUNK", chunk)
+        assert list(DumpSource(_write(tmp_path, text)).znodes()) == want
+
+
+def test_znodes_after_a_full_walk_jump_to_the_zookeeper_part(tmp_path, monkeypatch):
+    nodes = [ZNode(f"/fq-name-to-uuid/virtual_network:d:p:vn{i}", f"uuid-{i}".encode(), None) for i in range(50)]
+    cells = [(TableRef("useragent", "useragent_keyval_table"), Cell(f"k{i}", "c", "v" * i, i)) for i in range(200)]
+    path = tmp_path / "d.json.gz"
+    write_dump(path, cells, nodes)
+    src = DumpSource(path)
+    assert list(src.cells()) == cells
+    monkeypatch.setattr(DumpSource, "_walk_cassandra", None)  # the second pass must not parse the cells again
+    assert [(n.path, n.data) for n in src.znodes()] == [(n.path, n.data) for n in nodes]
+
+
 @pytest.mark.parametrize("text, message", [
     ('{"cassandra": {"config_db_uuid": {"obj_uuid_table": {"k": {"type": ["\\"x\\"", 1', "truncated"),
     ('{"cassandra": {}}', "'zookeeper' part is missing"),

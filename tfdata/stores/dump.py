@@ -66,6 +66,7 @@ class DumpSource:
             raise InputError(f"{self.path}: no such file")
         self.info = SourceInfo("dump", str(self.path))
         self._tables: list[TableRef] | None = None
+        self._zk_at: tuple[int, tuple] | None = None  # (character offset, file identity) after a full walk
 
     # ------------------------------------------------------------------ the walk
     def _walk(self, want_cells: bool, want_zk: bool, tables: set[TableRef] | None = None
@@ -78,16 +79,23 @@ class DumpSource:
                 raise _not_utf8(self.path) from None
             raise
 
+    def _identity(self) -> tuple:
+        st = self.path.stat()
+        return st.st_size, st.st_mtime_ns, st.st_ino
+
     def _walk_file(self, want_cells: bool, want_zk: bool, tables: set[TableRef] | None):
+        identity = self._identity()
         with _open_text(self.path) as fp:
             js = JsonStream(fp, str(self.path))
             saw_cassandra = saw_zk = False
+            zk_at = 0
             for top in js.iter_object("the top-level object"):
                 if top == "cassandra":
                     saw_cassandra = True
                     yield from self._walk_cassandra(js, want_cells, tables)
                 elif top == "zookeeper":
                     saw_zk = True
+                    zk_at = js.offset
                     if js.peek() != '"':
                         raw = js.read_value("zookeeper")
                         raise InputError(f"{self.path}: 'zookeeper' must be a JSON string holding a list, "
@@ -105,6 +113,21 @@ class DumpSource:
                 raise InputError(f"{self.path}: the 'cassandra' part is missing")
             if not saw_zk:
                 raise InputError(f"{self.path}: the 'zookeeper' part is missing")
+            self._zk_at = (zk_at, identity)
+
+    def _walk_znodes_only(self, offset: int) -> Iterator[ZNode]:
+        """After one full walk has proved the file well-formed: jump to the 'zookeeper' string
+        (decompressing and decoding only) instead of parsing every cell again to get there."""
+        with _open_text(self.path) as fp:
+            left = offset
+            while left > 0:
+                got = len(fp.read(min(left, 1 << 22)))
+                if not got:
+                    raise InputError(f"{self.path}: file changed while being read")
+                left -= got
+            js = JsonStream(fp, str(self.path), offset=offset)
+            for kind, node, _ in self._walk_zookeeper(js.iter_string("zookeeper")):
+                yield node  # type: ignore[misc]
 
     def _walk_cassandra(self, js: JsonStream, want_cells: bool, tables: set[TableRef] | None):
         for keyspace in js.iter_object("cassandra"):
@@ -164,6 +187,9 @@ class DumpSource:
                 yield ref, cell  # type: ignore[misc]
 
     def znodes(self) -> Iterator[ZNode]:
+        if self._zk_at is not None and self._zk_at[1] == self._identity():
+            yield from self._walk_znodes_only(self._zk_at[0])
+            return
         for kind, node, _ in self._walk(False, True):
             if kind == "znode":
                 yield node  # type: ignore[misc]

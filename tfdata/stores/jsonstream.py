@@ -21,12 +21,12 @@ _STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)  # stops at the 
 
 
 class JsonStream:
-    def __init__(self, fp: TextIO, source: str) -> None:
+    def __init__(self, fp: TextIO, source: str, offset: int = 0) -> None:
         self._fp = fp
         self.source = source
         self._buf = ""
         self._pos = 0
-        self._consumed = 0  # characters dropped from the front of the buffer
+        self._consumed = offset  # characters dropped from the front of the buffer (or skipped before)
         self._eof = False
 
     # ------------------------------------------------------------------ buffer handling
