@@ -244,20 +244,17 @@ def _differing_ranges(conn: sqlite3.Connection, column: str) -> dict[tuple[str, 
 def _differing_keys(conn: sqlite3.Connection, ks: str, tbl: str, column: str,
                     ranges: list[int] | None = None) -> list[bytes]:
     """Row keys whose hash differs or that exist on one side only — pure SQL, no decoding.
-    With ``ranges``, rows of other (equal) ranges are skipped before any lookup on the other side."""
-    only = ""
-    if ranges is not None:
-        only = f" AND {{side}}.range IN ({', '.join(str(int(r)) for r in ranges)})"
-    rows = conn.execute(
-        f"""SELECT x.key FROM main.row_hashes x LEFT JOIN b.row_hashes y
-              ON y.keyspace = x.keyspace AND y.tbl = x.tbl AND y.key = x.key
-            WHERE x.keyspace = ? AND x.tbl = ?{only.format(side="x")} AND (y.key IS NULL OR y.{column} != x.{column})
-            UNION
-            SELECT y.key FROM b.row_hashes y LEFT JOIN main.row_hashes x
-              ON x.keyspace = y.keyspace AND x.tbl = y.tbl AND x.key = y.key
-            WHERE y.keyspace = ? AND y.tbl = ?{only.format(side="y")} AND x.key IS NULL""",
-        (ks, tbl, ks, tbl)).fetchall()
-    return sorted(r[0] for r in rows)
+    Each EXCEPT is a merge of two scans in key order (no lookup per row); with ``ranges``, rows of
+    other (equal) ranges are dropped before the merge."""
+    only = f" AND range IN ({', '.join(str(int(r)) for r in ranges)})" if ranges is not None else ""
+    keys: set[bytes] = set()
+    for first, second in (("main", "b"), ("b", "main")):
+        keys.update(key for key, _ in conn.execute(
+            f"""SELECT key, {column} FROM {first}.row_hashes WHERE keyspace = ? AND tbl = ?{only}
+                EXCEPT
+                SELECT key, {column} FROM {second}.row_hashes WHERE keyspace = ? AND tbl = ?{only}
+                ORDER BY 1, 2""", (ks, tbl, ks, tbl)))
+    return sorted(keys)
 
 
 def _row_cells(conn: sqlite3.Connection, schema: str, ks: str, tbl: str, key: bytes) -> list[Cell] | None:
