@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ..errors import InputError
 from ..model.cells import TableRef
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
-from ..snapshot.store import SnapshotSource, SnapshotWriter, read_manifest, rehash, summarize
+from ..snapshot.store import SnapshotSource, SnapshotWriter, read_manifest, recompute_hashes, summarize, table_summary
 
 DEFAULT_DIR = Path("snapshots")
 UUID_REF = TableRef(CONFIG_KEYSPACE, UUID_TABLE)
@@ -178,11 +178,11 @@ def verify_snapshot(path: str | os.PathLike) -> VerifyResult:
         check = src.conn.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":
             problems.append(f"SQLite integrity check failed: {check}")
-        # recompute in a scratch copy of the range table
-        mem = sqlite3.connect(":memory:")
-        src.conn.backup(mem)
-        rehash(mem)
-        fresh = summarize(mem)
+        # recompute from the cells, streaming (a snapshot can be far bigger than memory)
+        hashers = recompute_hashes(src.conn)
+        fresh = summarize(src.conn)  # its znode part is computed afresh from the znodes table
+        fresh["tables"] = {str(table): table_summary((h.rows, h.cells, *h.hexes()) for h in hasher.by_range.values())
+                           for table, hasher in hashers.items()}
         manifest = src.manifest
         for name, expected in manifest.get("tables", {}).items():
             got = fresh["tables"].get(name)
@@ -198,13 +198,12 @@ def verify_snapshot(path: str | os.PathLike) -> VerifyResult:
             problems.append("ZooKeeper nodes differ from the manifest hash")
         stored = {(k, t, r): (c, ti) for k, t, r, c, ti in src.conn.execute(
             "SELECT keyspace, tbl, range, content, timed FROM range_hashes")}
-        recomputed = {(k, t, r): (c, ti) for k, t, r, c, ti in mem.execute(
-            "SELECT keyspace, tbl, range, content, timed FROM range_hashes")}
+        recomputed = {(table.keyspace, table.table, rng): h.hexes()
+                      for table, hasher in hashers.items() for rng, h in hasher.by_range.items()}
         bad = [k for k in stored.keys() | recomputed.keys() if stored.get(k) != recomputed.get(k)]
         if bad:
             problems.append(f"{len(bad)} range hash(es) do not match the cells (first: {bad[0][0]}.{bad[0][1]} "
                             f"range {bad[0][2]})")
-        mem.close()
     except sqlite3.DatabaseError as exc:
         problems.append(f"cannot read the snapshot: {exc}")
     finally:

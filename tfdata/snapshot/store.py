@@ -237,32 +237,52 @@ class SnapshotWriter:
             self._tmp.unlink(missing_ok=True)
 
 
-def rehash(conn: sqlite3.Connection) -> None:
-    """Recompute range hashes from the stored cells (verify, and after in-place row swaps)."""
-    conn.execute("DELETE FROM range_hashes")
-    conn.execute("DELETE FROM row_hashes")
+def recompute_hashes(conn: sqlite3.Connection, on_row=None) -> dict[TableRef, TableHasher]:
+    """Range hashes of every table, recomputed by streaming the stored cells (nothing held but
+    64 sums per table); ``on_row(table, key, range, content, timed)`` sees each row's hashes."""
+    hashers = {}
     for table in [TableRef(k, t) for k, t in conn.execute("SELECT keyspace, tbl FROM tables ORDER BY position")]:
-        rows: list[tuple] = []
-        hasher = TableHasher(str(table), on_row=lambda key, rng, c, t, table=table: rows.append(
-            (table.keyspace, table.table, text_to_blob(key), rng, to_blob(c), to_blob(t))))
+        sink = None if on_row is None else (lambda key, rng, c, t, table=table: on_row(table, key, rng, c, t))
+        hasher = hashers[table] = TableHasher(str(table), on_row=sink)
         for cell in _table_cells(conn, table):
             hasher.add(cell)
         hasher.end_row()
-        conn.executemany("INSERT INTO row_hashes VALUES (?, ?, ?, ?, ?, ?)", rows)
-        conn.executemany("INSERT INTO range_hashes VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         [(table.keyspace, table.table, rng, h.rows, h.cells, *h.hexes())
-                          for rng, h in sorted(hasher.by_range.items())])
+    return hashers
+
+
+def rehash(conn: sqlite3.Connection) -> None:
+    """Rewrite range and row hashes from the stored cells (after in-place row swaps)."""
+    conn.execute("DELETE FROM range_hashes")
+    conn.execute("DELETE FROM row_hashes")
+    pending: list[tuple] = []
+
+    def row(table: TableRef, key: str, rng: int, content: int, timed: int) -> None:
+        pending.append((table.keyspace, table.table, text_to_blob(key), rng, to_blob(content), to_blob(timed)))
+        if len(pending) >= _BATCH:
+            conn.executemany("INSERT INTO row_hashes VALUES (?, ?, ?, ?, ?, ?)", pending)
+            pending.clear()
+
+    hashers = recompute_hashes(conn, on_row=row)
+    conn.executemany("INSERT INTO row_hashes VALUES (?, ?, ?, ?, ?, ?)", pending)
+    conn.executemany("INSERT INTO range_hashes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     [(table.keyspace, table.table, rng, h.rows, h.cells, *h.hexes())
+                      for table, hasher in hashers.items() for rng, h in sorted(hasher.by_range.items())])
+
+
+def table_summary(range_rows: Iterable[tuple[int, int, str, str]]) -> dict[str, Any]:
+    """A table's manifest entry from its ranges' (rows, cells, content hex, timed hex)."""
+    range_rows = list(range_rows)
+    return {"rows": sum(r[0] for r in range_rows), "cells": sum(r[1] for r in range_rows),
+            "content_hash": combine_hex(r[2] for r in range_rows),
+            "timed_hash": combine_hex(r[3] for r in range_rows)}
 
 
 def summarize(conn: sqlite3.Connection) -> dict[str, Any]:
     """Counts and hashes for the manifest, derived from range_hashes and znodes."""
     tables = {}
     for ks, tbl in conn.execute("SELECT keyspace, tbl FROM tables ORDER BY position"):
-        rows = list(conn.execute("SELECT rows, cells, content, timed FROM range_hashes WHERE keyspace = ? AND tbl = ?",
-                                 (ks, tbl)))
-        tables[f"{ks}.{tbl}"] = {"rows": sum(r[0] for r in rows), "cells": sum(r[1] for r in rows),
-                                 "content_hash": combine_hex(r[2] for r in rows),
-                                 "timed_hash": combine_hex(r[3] for r in rows)}
+        tables[f"{ks}.{tbl}"] = table_summary(conn.execute(
+            "SELECT rows, cells, content, timed FROM range_hashes WHERE keyspace = ? AND tbl = ?", (ks, tbl)))
     zk_total = leaf_total = 0
     count = leaves = 0
     for path, data, leaf in conn.execute("SELECT path, data, leaf FROM znodes"):
