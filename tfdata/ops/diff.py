@@ -244,16 +244,16 @@ def _differing_ranges(conn: sqlite3.Connection, column: str) -> dict[tuple[str, 
 def _differing_keys(conn: sqlite3.Connection, ks: str, tbl: str, column: str,
                     ranges: list[int] | None = None) -> list[bytes]:
     """Row keys whose hash differs or that exist on one side only — pure SQL, no decoding.
-    Each EXCEPT is a merge of two scans in key order (no lookup per row); with ``ranges``, rows of
-    other (equal) ranges are dropped before the merge."""
+    Each EXCEPT is a merge of two scans in key order (no lookup per row): (key, hash) of A not in
+    B gives changed and removed rows, keys of B not in A the added ones (keys alone: cheaper).
+    With ``ranges``, rows of other (equal) ranges are dropped before the merge."""
     only = f" AND range IN ({', '.join(str(int(r)) for r in ranges)})" if ranges is not None else ""
-    keys: set[bytes] = set()
-    for first, second in (("main", "b"), ("b", "main")):
-        keys.update(key for key, _ in conn.execute(
-            f"""SELECT key, {column} FROM {first}.row_hashes WHERE keyspace = ? AND tbl = ?{only}
-                EXCEPT
-                SELECT key, {column} FROM {second}.row_hashes WHERE keyspace = ? AND tbl = ?{only}
-                ORDER BY 1, 2""", (ks, tbl, ks, tbl)))
+    where = f"WHERE keyspace = ?1 AND tbl = ?2{only}"
+    keys = {key for key, _ in conn.execute(
+        f"""SELECT key, {column} FROM main.row_hashes {where} EXCEPT
+            SELECT key, {column} FROM b.row_hashes {where} ORDER BY 1, 2""", (ks, tbl))}
+    keys.update(key for (key,) in conn.execute(
+        f"SELECT key FROM b.row_hashes {where} EXCEPT SELECT key FROM main.row_hashes {where} ORDER BY 1", (ks, tbl)))
     return sorted(keys)
 
 

@@ -12,11 +12,6 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-try:  # the driver's C extension; pure-Python fallback otherwise
-    from cassandra.cmurmur3 import murmur3
-except ImportError:  # pragma: no cover
-    from cassandra.murmur3 import murmur3
-
 from ..model.cells import Cell, text_to_blob
 from ..model.zk import ZNode
 
@@ -25,8 +20,18 @@ _MOD = 1 << 128
 _SEP = b"\x00"
 
 
+_murmur3: Callable[[bytes], int] | None = None
+
+
 def token(key: str) -> int:
-    return murmur3(text_to_blob(key))
+    global _murmur3
+    if _murmur3 is None:  # imported on first use: the driver package costs commands that read snapshots only
+        try:  # the driver's C extension; pure-Python fallback otherwise
+            from cassandra.cmurmur3 import murmur3
+        except ImportError:  # pragma: no cover
+            from cassandra.murmur3 import murmur3
+        _murmur3 = murmur3
+    return _murmur3(text_to_blob(key))
 
 
 def range_of(key: str, ranges: int = RANGES) -> int:
