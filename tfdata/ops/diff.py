@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from deepdiff import DeepDiff
-
 from ..model.cells import Cell, blob_to_text
 from ..model.fqname import split_fq_name_column, split_shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
@@ -97,7 +95,11 @@ def _drop_path(node: Any, parts: list[str]) -> None:
 
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     """Each changed leaf as {"field": dotted path, "old": ..., "new": ...} via deepdiff."""
-    old, new = _prune(old, new)
+    simple: list[dict[str, Any]] = []
+    if _scalar_changes(old, new, "", simple):
+        return sorted(simple, key=lambda e: e["field"])
+    from deepdiff import DeepDiff  # the rare rest; importing it alone costs 0.2 s
+
     dd = DeepDiff(old, new, verbose_level=2)
     out: list[dict[str, Any]] = []
     for report, items in dd.items():
@@ -115,23 +117,50 @@ def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
     return sorted(out, key=lambda e: e["field"])
 
 
-def _prune(old: Any, new: Any) -> tuple[Any, Any]:
-    """Both dicts without the keys whose values are identical (type included): deepdiff reports
-    dict keys independently, so its report is unchanged, but it walks a few fields instead of
-    whole objects (most of its time on a typical change)."""
-    if type(old) is not dict or type(new) is not dict:
-        return old, new
-    po: dict[Any, Any] = {}
-    pn: dict[Any, Any] = {}
-    for key, value in old.items():
-        if key not in new:
-            po[key] = value
-        elif not _identical(value, new[key]):
-            po[key], pn[key] = _prune(value, new[key])
-    for key, value in new.items():
-        if key not in old:
-            pn[key] = value
-    return po, pn
+_SCALARS = (str, int, bool, type(None))
+_DEEPER = 0.33  # deepdiff's threshold_to_diff_deeper: below this share of common keys a dict is one change
+_UNSAFE = frozenset("'\"\\")  # keys deepdiff quotes specially in its paths
+
+
+def _scalar_changes(old: Any, new: Any, path: str, out: list[dict[str, Any]]) -> bool:
+    """Exactly what deepdiff reports (verbose_level=2, dotted) when every differing leaf is a
+    string, integer, boolean or None — the common change — without deepdiff's cost of walking
+    the identical rest of the object. False, with nothing reliable in ``out``, when deepdiff
+    itself is needed: lists and floats (its ordering and NaN rules), keys with quotes or
+    backslashes (its path quoting), a root that is replaced whole."""
+    if type(old) is dict and type(new) is dict:
+        common = old.keys() & new.keys()
+        union = len(old) + len(new) - len(common)
+        if union > 1 and len(common) / union < _DEEPER:
+            if not path:
+                return False
+            out.append({"field": path, "old": old, "new": new})
+            return True
+        for key, value in old.items():
+            if key in new and _identical(value, new[key]):
+                continue
+            if not _plain(key):
+                return False
+            where = f"{path}.{key}" if path else key
+            if key not in new:
+                out.append({"field": where, "old": value, "new": None})
+            elif not _scalar_changes(value, new[key], where, out):
+                return False
+        for key, value in new.items():
+            if key not in old:
+                if not _plain(key):
+                    return False
+                out.append({"field": f"{path}.{key}" if path else key, "old": None, "new": value})
+        return True
+    if not path or type(old) not in _SCALARS or type(new) not in _SCALARS:
+        return False
+    out.append({"field": path, "old": old, "new": new})
+    return True
+
+
+def _plain(key: Any) -> bool:
+    """A key whose dotted field is just itself in deepdiff's paths too."""
+    return isinstance(key, str) and bool(key) and _UNSAFE.isdisjoint(key)
 
 
 def _identical(a: Any, b: Any) -> bool:
