@@ -199,3 +199,29 @@ def test_cli_contract_and_exit_codes(tmp_path):
     broken = write(tmp_path, "broken.json", {"cassandra": {}})
     bad = runner.invoke(cli, ["diff", str(a), str(broken)])
     assert bad.exit_code == 2 and "'zookeeper' part is missing" in bad.output
+
+
+def test_changed_fields_match_deepdiff_on_the_fast_path_and_off_it():
+    """The scalar fast path reports what deepdiff reports: per key while most keys are shared,
+    the whole dict once fewer than a third are; lists and floats go to deepdiff itself."""
+    from tfdata.ops.diff import changed_fields
+
+    base = {"type": "vn", "props": {"display_name": "a", "id_perms": {"enable": True, "uuid": {"a": 1, "b": 2}},
+                                    "mtu": 1500, "flag": None}}
+    two_added = copy.deepcopy(base)
+    two_added["props"].update(x="1", y=2)
+    assert [(f["field"], f["old"], f["new"]) for f in changed_fields(base, two_added)] == \
+        [("props.x", None, "1"), ("props.y", None, 2)]
+    replaced = copy.deepcopy(base)
+    replaced["props"]["id_perms"]["uuid"] = {"c": 3, "d": 4}
+    assert changed_fields(base, replaced) == [{"field": "props.id_perms.uuid", "old": {"a": 1, "b": 2},
+                                               "new": {"c": 3, "d": 4}}]
+    typed = copy.deepcopy(base)
+    typed["props"]["mtu"] = 1500.0  # equal in Python, a type change for deepdiff
+    typed["props"]["flag"] = False
+    assert [f["field"] for f in changed_fields(base, typed)] == ["props.flag", "props.mtu"]
+    listed = copy.deepcopy(base)
+    listed["props"]["routes"] = ["10.0.0.0/8"]
+    base_listed = copy.deepcopy(base)
+    base_listed["props"]["routes"] = []
+    assert changed_fields(base_listed, listed) == [{"field": "props.routes.0", "old": None, "new": "10.0.0.0/8"}]
