@@ -218,7 +218,8 @@ def bench_diff(args) -> None:
     naive = None
     reference = "json.load both dumps, decode every object, DeepDiff"
     if args.scale != "L" or args.naive:
-        naive = naive_diff(dump, changed_dump, limit=float(os.environ.get("NAIVE_LIMIT", 1500)), probe=args.scale == "L")
+        naive = naive_diff(dump, changed_dump, limit=float(os.environ.get("NAIVE_LIMIT", 1500)),
+                           probe=args.scale == "L")
         if naive[2] < 1:
             reference += (f" (whole run predicted over {os.environ.get('NAIVE_LIMIT', 1500)} s: both dumps loaded and "
                           f"decoded, DeepDiff timed on {naive[2]:.0%} of the objects and scaled up)")
