@@ -52,10 +52,10 @@ def argv(template: str, extra: tuple[str, ...] = (), **fill: str) -> list[str]:
     return [sys.executable, "-m", "tfdata.cli", "--issu-conf", "contrail-issu.conf", *words[1:], *extra]
 
 
-def step(cwd, template: str, expect: int = 0, extra: tuple[str, ...] = (), **fill: str
+def step(cwd, template: str, expect: int | None = 0, extra: tuple[str, ...] = (), **fill: str
          ) -> subprocess.CompletedProcess:
     result = subprocess.run(argv(template, extra, **fill), cwd=cwd, capture_output=True, text=True, timeout=600)
-    assert result.returncode == expect, (template, result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    assert expect is None or result.returncode == expect, (template, result.returncode, result.stdout[-2000:], result.stderr[-2000:])
     assert "Traceback" not in result.stderr
     return result
 
@@ -112,9 +112,13 @@ def test_issu_runbook_end_to_end_with_rollbacks(old, new, tmp_path):
         deadline = time.monotonic() + 300
         while queue_depth(old) != 0 and time.monotonic() < deadline:
             time.sleep(0.5)
+        # 3/4: the check between batches (Cassandra; ZooKeeper is copied in step 7). An empty queue
+        # does not mean run-sync is idle (delivered messages may still be applying), so, as an
+        # operator would, give it one more look before calling a difference a loss.
         time.sleep(2)
-        # 3/4: the check between batches (Cassandra; ZooKeeper is copied in step 7)
-        step(tmp_path, "tfdata sync verify --no-zookeeper")
+        if step(tmp_path, "tfdata sync verify --no-zookeeper", expect=None).returncode != 0:
+            time.sleep(10)
+            step(tmp_path, "tfdata sync verify --no-zookeeper")
         # 5: stop run-sync
         run.send_signal(signal.SIGTERM)
         out, err = run.communicate(timeout=120)

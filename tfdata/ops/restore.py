@@ -62,15 +62,16 @@ def plan_restore(snapshot: SnapshotSource, target) -> RestorePlan:
             plan.target_empty = False
         if differing or (table in snap_tables and table not in target_tables):
             plan.replace_tables.append(str(table))
-    snap_nodes = {n.path: n.data for n in snapshot.znodes()}
-    live_nodes = {n.path: n.data for n in target.zookeeper.znodes()} if target.zookeeper else {}
-    if live_nodes:
+    # live nodes stream past and are looked up in the snapshot (indexed by path): no tree in memory
+    same = delete = 0
+    for node in (target.zookeeper.znodes() if target.zookeeper else ()):
         plan.target_empty = False
-    plan.zookeeper = {
-        "write": sum(1 for p, d in snap_nodes.items() if live_nodes.get(p) != d),
-        "delete": sum(1 for p in live_nodes if p not in snap_nodes),
-        "same": sum(1 for p, d in snap_nodes.items() if live_nodes.get(p) == d),
-    }
+        stored = snapshot.znode_data(node.path)
+        if stored is None:
+            delete += 1
+        elif stored == node.data:
+            same += 1
+    plan.zookeeper = {"write": snapshot.znode_count() - same, "delete": delete, "same": same}
     return plan
 
 

@@ -373,6 +373,13 @@ class SnapshotSource:
             stat = tuple(stat_and_flags[:len(STAT_FIELDS)]) if stat_and_flags[len(STAT_FIELDS)] else None
             yield ZNode(path, data or b"", stat)
 
+    def znode_data(self, path: str) -> bytes | None:
+        row = self.conn.execute("SELECT data FROM znodes WHERE path = ?", (path,)).fetchone()
+        return None if row is None else (row[0] or b"")
+
+    def znode_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM znodes").fetchone()[0]
+
     def close(self) -> None:
         self.conn.close()
 

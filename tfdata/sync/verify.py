@@ -14,7 +14,7 @@ from typing import Any
 from ..model.cells import TableRef
 from ..ops.diff import DiffOptions, changed_fields, diff_sources, object_document
 from .rows import UUID_REF
-from .zk import read_tree, tree_pairs
+from .zk import compare_trees, tree_pairs
 
 
 @dataclass
@@ -62,15 +62,15 @@ def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | Non
 
 
 def _zk_differences(old_zk, new_zk) -> list[dict[str, Any]]:
+    """Differences only: both trees are compared as they are walked, never held."""
     out = []
+    meaning = {"create": "removed", "delete": "added", "set": "changed"}  # as seen from old to new
     for old_root, new_root in tree_pairs(old_zk.prefix, new_zk.prefix):
-        a, b = read_tree(old_zk, old_root), read_tree(new_zk, new_root)
-        for rel in sorted(set(a) | set(b)):
-            if a.get(rel) == b.get(rel):
+        for kind, rel, _ in compare_trees(old_zk, old_root, new_zk, new_root):
+            if kind == "same":
                 continue
-            change = "added" if rel not in a else "removed" if rel not in b else "changed"
-            entry = {"change": change, "kind": "znode", "path": new_root + rel, "old_path": old_root + rel}
-            if change == "changed":
+            entry = {"change": meaning[kind], "kind": "znode", "path": new_root + rel, "old_path": old_root + rel}
+            if kind == "set":
                 entry["fields"] = ["data"]
             out.append(entry)
     return out

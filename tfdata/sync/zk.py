@@ -10,7 +10,7 @@ and its data, both ways). Ephemeral nodes (elections, locks) are never copied.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..model.zk import ISSU_TREES, UNPREFIXED_ID_TREES, VALIDATION_TREE
 
@@ -31,14 +31,33 @@ def tree_pairs(old_prefix: str | None, new_prefix: str | None, include_validatio
     return pairs
 
 
-def read_tree(zk, root: str) -> dict[str, bytes]:
-    """Relative path ('' for the root) -> data, ephemeral nodes excluded."""
-    out: dict[str, bytes] = {}
+def _relative(zk, root: str) -> Iterator[tuple[tuple, str, bytes]]:
+    """(order key, path relative to root, data) in the walk's breadth-first order.
+
+    The walk lists children sorted and visits level by level, so its order is exactly
+    (depth, path components): two trees' walks can be merged like sorted lists, one node at a
+    time, whatever their size.
+    """
     for node in zk.walk(root):
-        rel = node.path[len(root):]
         if node.path == root or node.path.startswith(root + "/"):
-            out[rel] = node.data
-    return out
+            rel = node.path[len(root):]
+            yield (rel.count("/"), rel.split("/")), rel, node.data
+
+
+def compare_trees(old_zk, old_root: str, new_zk, new_root: str) -> Iterator[tuple[str, str, bytes]]:
+    """Streaming merge of two trees: ("create" | "set" | "delete" | "same", relative path, old data)."""
+    src, dst = _relative(old_zk, old_root), _relative(new_zk, new_root)
+    a, b = next(src, None), next(dst, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            yield "create", a[1], a[2]
+            a = next(src, None)
+        elif a is None or b[0] < a[0]:
+            yield "delete", b[1], b""
+            b = next(dst, None)
+        else:
+            yield ("same" if a[2] == b[2] else "set"), a[1], a[2]
+            a, b = next(src, None), next(dst, None)
 
 
 @dataclass
@@ -55,31 +74,43 @@ class TreeResult:
 
 def sync_tree(old_zk, new_zk, old_root: str, new_root: str, dry_run: bool = False,
               on_op: Callable[[int], None] | None = None) -> TreeResult:
+    """Apply the differences while both trees are walked; then walk both again to verify.
+
+    Creates come parents first (walk order); a delete removes its whole subtree, so the
+    deletes of its descendants that follow find nothing and are skipped.
+    """
     result = TreeResult(old_root, new_root)
-    src = read_tree(old_zk, old_root)
-    dst = read_tree(new_zk, new_root)
-    if not src and not dst:
-        result.verified = True
-        return result
-    creates = sorted((p for p in src if p not in dst), key=lambda p: (p.count("/"), p))
-    updates = sorted(p for p in src if p in dst and src[p] != dst[p])
-    deletes = sorted((p for p in dst if p not in src), key=lambda p: (-p.count("/"), p))
-    result.same = sum(1 for p in src if p in dst and src[p] == dst[p])
-    result.created, result.updated, result.deleted = len(creates), len(updates), len(deletes)
+    ops: list[tuple[str, str, bytes]] = []
+    root_made = False
+    for kind, rel, data in compare_trees(old_zk, old_root, new_zk, new_root):
+        if kind == "same":
+            result.same += 1
+            continue
+        result.created += kind == "create"
+        result.updated += kind == "set"
+        result.deleted += kind == "delete"
+        if dry_run:
+            continue
+        if kind == "create" and rel == "" and not root_made:
+            new_zk.client.ensure_path(new_root.rsplit("/", 1)[0] or "/")
+            root_made = True
+        ops.append((kind, new_root + rel, data))
+        if len(ops) >= TXN_OPS:
+            _commit(new_zk.client, ops)
+            if on_op:
+                on_op(len(ops))
+            ops = []
+    if ops:
+        _commit(new_zk.client, ops)
+        if on_op:
+            on_op(len(ops))
     if dry_run:
         return result
-    if "" in creates:
-        new_zk.client.ensure_path(new_root.rsplit("/", 1)[0] or "/")
-    ops: list[tuple[str, str, bytes]] = [("create", new_root + p, src[p]) for p in creates]
-    ops += [("set", new_root + p, src[p]) for p in updates]
-    ops += [("delete", new_root + p, b"") for p in deletes]
-    for start in range(0, len(ops), TXN_OPS):
-        _commit(new_zk.client, ops[start:start + TXN_OPS])
-        if on_op:
-            on_op(len(ops[start:start + TXN_OPS]))
-    after = read_tree(new_zk, new_root)
-    src_again = read_tree(old_zk, old_root)
-    result.mismatches = sorted(p or "/" for p in set(after) | set(src_again) if after.get(p) != src_again.get(p))[:20]
+    for kind, rel, _ in compare_trees(old_zk, old_root, new_zk, new_root):
+        if kind != "same":
+            result.mismatches.append(rel or "/")
+            if len(result.mismatches) >= 20:
+                break
     result.verified = not result.mismatches
     return result
 
