@@ -81,7 +81,8 @@ class RunStats:
             return round(lags[min(len(lags) - 1, int(p * len(lags)))], 2) if lags else None
 
         return {"received": self.received, "applied": self.applied, "republished": self.republished,
-                "dead_lettered": self.dead_lettered, "redelivered": self.redelivered, "coalesced": self.coalesced, "retries": self.retries,
+                "dead_lettered": self.dead_lettered, "redelivered": self.redelivered, "coalesced": self.coalesced,
+                "retries": self.retries,
                 "reconnects": self.reconnects, "queue_depth": self.queue_depth, "rows": self.rows.as_dict(),
                 "lag_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": lags[-1] if lags else None, "samples": len(lags)},
                 "dead_letters": self.dead_letters[:50]}
