@@ -14,7 +14,7 @@ for scale in ${SCALES:-S M}; do
   python3 scripts/bench.py diff --scale "$scale"
   python3 scripts/bench.py audit --scale "$scale"
 done
-for rate in ${RUNSYNC_RATES:-500 150}; do   # the target rate, and one this machine sustains
+for rate in ${RUNSYNC_RATES:-500 150 100}; do   # the target rate, and rates this machine sustains
   python3 scripts/bench.py runsync --rate "$rate" --seconds 20
 done
 python3 scripts/bench.py zksync --znodes 100000
