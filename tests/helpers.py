@@ -11,6 +11,20 @@ SHARED = Path(os.environ.get("TFDATA_SHARED", REPO.parent / "shared"))
 UPSTREAM_SAMPLE = SHARED / "upstream-samples" / "r2002-in-place-upgrade-db-dump.json"
 SERVICES = REPO / "scripts" / "services.sh"
 
+# contrail-issu.conf as an operator would write it for the local OLD/NEW services (Thrift ports,
+# which tfdata maps to CQL; NEW's CQL port given explicitly)
+ISSU_CONF = """[DEFAULTS]
+old_cassandra_address_list = 127.0.0.1:9161
+old_zookeeper_address_list = 127.0.0.1:2181
+old_rabbit_address_list = 127.0.0.1
+old_rabbit_port = 5673
+new_cassandra_address_list = 127.0.0.2:9161
+new_cassandra_cql_port = 9043
+new_zookeeper_address_list = 127.0.0.1:2182
+new_rabbit_address_list = 127.0.0.1
+new_rabbit_port = 5674
+"""
+
 
 def services(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", str(SERVICES), *args], cwd=REPO, check=check, capture_output=True, text=True,

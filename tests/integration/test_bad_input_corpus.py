@@ -30,24 +30,13 @@ from tfdata.ops.snapshot import take_snapshot
 from tfdata.snapshot.store import write_manifest, read_manifest
 from tfdata.stores.cluster import ClusterStore
 from tfdata.stores.dump import DumpSource
+from tfdata.sync.run import DEFAULT_QUEUE
 
-from ..helpers import REPO, wipe_cluster, wipe_queues
+from ..helpers import ISSU_CONF, REPO, wipe_cluster, wipe_queues
 
 CORPUS = REPO / "tests" / "corpus"
 BASE = CORPUS / "base.json"
-RUN_SYNC_QUEUE = "tfdata.issu.run-sync"
-
-ISSU_CONF = """[DEFAULTS]
-old_cassandra_address_list = 127.0.0.1:9161
-old_zookeeper_address_list = 127.0.0.1:2181
-old_rabbit_address_list = 127.0.0.1
-old_rabbit_port = 5673
-new_cassandra_address_list = 127.0.0.2:9161
-new_cassandra_cql_port = 9043
-new_zookeeper_address_list = 127.0.0.1:2182
-new_rabbit_address_list = 127.0.0.1
-new_rabbit_port = 5674
-"""
+RUN_SYNC_QUEUE = DEFAULT_QUEUE  # what `sync pre` declares without --queue
 
 # A profile whose every port is closed (port 1 on loopback refuses at once).
 CLOSED_TOML = """[profiles.old]

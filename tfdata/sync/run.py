@@ -131,6 +131,8 @@ class RunSync:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run-sync")
         self._db_lock = threading.Lock()
         self._waiting: dict[str, _Job] = {}  # uuid -> job not yet picked up by a worker
+        self._running: set[str] = set()  # uuids with an apply submitted and not yet collected
+        self._deferred: dict[str, _Job] = {}  # uuid -> job that waits for that apply to finish
         self._waiting_lock = threading.Lock()
 
     # ------------------------------------------------------------------ connections
@@ -192,9 +194,10 @@ class RunSync:
     def run(self, until_idle: float | None = None, max_messages: int | None = None, hook: str | None = None) -> RunStats:
         """Consume until stopped (signal/stop_event), idle for ``until_idle`` seconds, or ``max_messages``.
 
-        Messages are applied by ``workers`` threads at once. That is safe because every write keeps
-        the old cluster's write time, so Cassandra's last-write-wins gives the same result in any
-        order; acks are sent per message, from this thread, once that message is applied.
+        Messages are applied by ``workers`` threads at once, never two for the same object: writes
+        keep the old cluster's write times, so applies of different objects commute, but an apply
+        holding a stale read of an object could otherwise re-create what a concurrent apply of its
+        delete found nothing to remove. Acks are sent per message, from this thread, once applied.
         """
         from pika.exceptions import AMQPError
 
@@ -237,6 +240,8 @@ class RunSync:
                     future.cancel()
                 with self._waiting_lock:
                     self._waiting.clear()
+                    self._deferred.clear()
+                    self._running.clear()
                 self._drop_broker("in")
                 self.stop_event.wait(backoff)
                 backoff = min(self.backoff_max, backoff * 2)
@@ -255,12 +260,18 @@ class RunSync:
             return
         with self._waiting_lock:
             job = self._waiting.get(note.uuid)
-            if job is not None and not job.started and job.note.type == note.type:
+            if job is not None and not job.started:
                 job.messages.append((method, props, body))
                 job.peers |= note.peer_uuids()
                 self.stats.coalesced += 1
                 return
             job = self._waiting[note.uuid] = _Job(note, [(method, props, body)], note.peer_uuids())
+            if note.uuid in self._running:
+                # One apply per object at a time: an apply that read old before a delete must not
+                # write after the apply that handled the delete found nothing to remove.
+                self._deferred[note.uuid] = job
+                return
+            self._running.add(note.uuid)
         pending[self._pool.submit(self._apply_with_retries, job)] = job
 
     def _apply_with_retries(self, job: _Job) -> None:
@@ -310,6 +321,12 @@ class RunSync:
                 continue
             for future in done:
                 job = pending.pop(future)
+                with self._waiting_lock:
+                    follower = None if self.stop_event.is_set() else self._deferred.pop(job.note.uuid, None)
+                    if follower is None:
+                        self._running.discard(job.note.uuid)
+                if follower is not None:
+                    pending[self._pool.submit(self._apply_with_retries, follower)] = follower
                 error = future.exception() if not future.cancelled() else None
                 if future.cancelled() or (error is not None and self.stop_event.is_set()):
                     continue  # stopping: leave it unacked, it is redelivered next time
