@@ -23,8 +23,8 @@ def _profiles(ctx, source, target):
             get_profile(target, obj.get("config_path"), obj.get("issu_conf")))
 
 
-def _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restart, checkpoint, output_format,
-          declare: str | None):
+def _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restart, checkpoint, clock_skew,
+          no_catch_up, output_format, declare: str | None):
     from ..stores.cassandra import CassandraStore
     from ..sync.copy import copy_tables
     from ..sync.run import declare_queue
@@ -49,7 +49,8 @@ def _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restar
                     task.set_total(total)
                     task.advance(1)
                 result = copy_tables(old, new, keyspaces=keyspaces, ranges=ranges, workers=workers, rate=rate,
-                                     dry_run=dry_run, checkpoint=ckpt, on_unit=on_unit)
+                                     dry_run=dry_run, checkpoint=ckpt, on_unit=on_unit,
+                                     clock_skew=None if no_catch_up else clock_skew)
         finally:
             new.close()
     finally:
@@ -66,6 +67,10 @@ def _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restar
                    + (f", {c['bumped']} with bumped write time" if c["bumped"] else ""))
     for name in result.missing_on_old:
         click.echo(f"  {name}: not on the old cluster, left untouched")
+    if result.catch_up:
+        c = result.catch_up
+        click.echo(f"  catch-up: {c['rows_checked']} rows whose links changed during the copy read again, "
+                   f"{c['rows_rewritten']} rewritten ({c['passes']} pass{'es' if c['passes'] != 1 else ''})")
 
 
 COPY_OPTIONS = [
@@ -76,6 +81,10 @@ COPY_OPTIONS = [
     click.option("--restart", is_flag=True, help="Ignore a checkpoint from an interrupted run."),
     click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
                  help="Checkpoint file (default .tfdata/sync-*.ckpt)."),
+    click.option("--clock-skew", type=float, default=60.0, show_default=True,
+                 help="Seconds the API servers' clocks may lag this host's (catch-up looks back that much more)."),
+    click.option("--no-catch-up", is_flag=True,
+                 help="Skip re-copying rows whose links changed during the copy (only when OLD is quiet)."),
 ]
 
 
@@ -99,10 +108,15 @@ def command():
 @click.option("--no-queue", is_flag=True, help="Do not declare the run-sync queue.")
 @FORMAT_OPTION
 @click.pass_context
-def pre(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint, queue, no_queue, output_format):
-    """Bulk copy of every TF keyspace: new's tables become equal to old's (write times kept)."""
+def pre(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint, clock_skew, no_catch_up,
+        queue, no_queue, output_format):
+    """Bulk copy of every TF keyspace: new's tables become equal to old's (write times kept).
+
+    Then a catch-up re-copies the rows whose children/backref cells changed during the copy: their
+    change notification names only the other object, so run-sync alone would miss them.
+    """
     _copy(ctx, source, target, list(TF_KEYSPACES), ranges, workers, rate, dry_run, restart, checkpoint,
-          output_format, None if no_queue else queue)
+          clock_skew, no_catch_up, output_format, None if no_queue else queue)
     if output_format == "text" and not dry_run:
         click.echo("next: start `tfdata sync run`, then make the NEW control nodes re-read their config "
                    "(restart them, or send SIGUSR1 to contrail-control) — tfdata does not ssh anywhere")
@@ -115,16 +129,16 @@ def pre(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint
 @click.option("--no-config-db", is_flag=True, help="Copy only the four private keyspaces, as upstream does.")
 @FORMAT_OPTION
 @click.pass_context
-def post(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint, no_config_db, output_format):
+def post(ctx, source, target, ranges, workers, rate, dry_run, restart, checkpoint, clock_skew, no_catch_up,
+         no_config_db, output_format):
     """Copy to_bgp_keyspace, useragent, svc_monitor_keyspace and dm_keyspace after run-sync stopped,
     plus a final pass over config_db_uuid.
 
-    The final pass repairs what no notification names: while pre-sync copies, a ref removed
-    between the copies of its two rows leaves a stale backref that the UPDATE message (which has
-    no body) cannot point at. It only reads where both sides already agree.
+    The final pass repairs whatever run-sync could not see, and only writes where the sides differ.
     """
     keyspaces = list(PRIVATE_KEYSPACES) if no_config_db else list(TF_KEYSPACES)
-    _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restart, checkpoint, output_format, None)
+    _copy(ctx, source, target, keyspaces, ranges, workers, rate, dry_run, restart, checkpoint, clock_skew,
+          no_catch_up, output_format, None)
 
 
 @command.command("run")
@@ -220,10 +234,16 @@ def zk(ctx, source, target, dry_run, no_validation, output_format):
 @click.option("--ignore", multiple=True, help="Fields that may differ (as in tfdata diff).")
 @click.option("--no-zookeeper", is_flag=True,
               help="Cassandra only (the checks before `sync zk`, which copies the ZooKeeper trees last).")
+@click.option("--repair", is_flag=True,
+              help="Make what stays different equal to old on new (objects with their links and index cells, "
+                   "rows, znodes), then check again.")
+@click.option("--dry-run", is_flag=True, help="With --repair: list what would be repaired, write nothing.")
 @FORMAT_OPTION
 @click.pass_context
-def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, output_format):
-    """Exit 0 only when old and new hold the same config store."""
+def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, repair, dry_run, output_format):
+    """Exit 0 only when old and new hold the same config store (after --repair: once they do)."""
+    if dry_run and not repair:
+        raise click.UsageError("--dry-run only means something with --repair")
     from ..commands.diff import render_text
     from ..ops.diff import DiffOptions
     from ..stores.open import open_cluster
@@ -237,7 +257,7 @@ def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, output_format)
             with Progress(output_format == "text") as progress:
                 task = progress.task("reading both clusters")
                 result = verify(old, new, settle=settle, options=DiffOptions(ignore=list(ignore)),
-                                on_cell=task.advance, zookeeper=not no_zookeeper)
+                                on_cell=task.advance, zookeeper=not no_zookeeper, repair=repair, dry_run=dry_run)
         finally:
             new.close()
     finally:
@@ -245,9 +265,24 @@ def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, output_format)
     if output_format == "json":
         emit_json(result.as_dict())
     else:
+        if result.repaired and not result.dry_run:
+            click.echo(f"repaired {len(result.repaired) - len(result.changes)} of {len(result.repaired)} "
+                       "differences (new made equal to old):")
+            for change in result.repaired:
+                click.echo(f"  {_label(change)}")
         render_text(result)
         if result.settled:
             click.echo(f"({result.settled} differences were writes in flight and settled)")
+        if result.dry_run:
+            click.echo(f"dry run: --repair would make these {len(result.changes)} differences equal to old")
     ctx.exit(0 if result.equal else 1)
+
+
+def _label(change: dict) -> str:
+    if change["kind"] == "object":
+        return f"object {change.get('type')} {change['uuid']} ({change['change']})"
+    if change["kind"] == "row":
+        return f"row {change['keyspace']}.{change['table']} {change['key']} ({change['change']})"
+    return f"znode {change['path']} ({change['change']})"
 
 

@@ -293,6 +293,17 @@ class CassandraStore:
         for key, column, value, ts in self.session.execute(bound, execution_profile=TUPLES):
             yield Cell(blob_to_text(key), blob_to_text(column), value if value is not None else "", ts)
 
+    def column_writetimes(self, table: TableRef, column: str, lo: int, hi: int) -> Iterator[tuple[str, int | None]]:
+        """(key, write time) of one named cell in every row of a token range: a filtered scan that
+        sends back one cell per row (pre-sync's catch-up finds the rows changed during the copy)."""
+        stmt = self._prepare(
+            f"SELECT key, WRITETIME(value) FROM {self.physical(table)} "
+            "WHERE token(key) >= ? AND token(key) <= ? AND column1 = ? ALLOW FILTERING")
+        bound = stmt.bind((lo, hi, text_to_blob(column)))
+        bound.fetch_size = self.fetch_size
+        for key, ts in self.session.execute(bound, execution_profile=TUPLES):
+            yield blob_to_text(key), ts
+
     def cells_of_row(self, table: TableRef, key: str, columns: list[str]) -> list[Cell]:
         """Named cells of one row in one round trip (run-sync reads only what a change can touch)."""
         if not columns:

@@ -20,7 +20,9 @@ from typing import Callable, Iterable
 from ..errors import ConnectionFailed
 from ..model.cells import TableRef
 from ..ops.hashes import token_bounds
+from .catchup import DEFAULT_CLOCK_SKEW, catch_up, now_us
 from .reconcile import Counts, reconcile
+from .rows import UUID_REF
 
 DEFAULT_RANGES = 64
 
@@ -56,6 +58,7 @@ class Checkpoint:
         self.path = path
         self.done: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
+        self.started_us = now_us()  # of the first run: a resumed copy's catch-up looks back that far
         if path is None:
             return
         if path.exists():
@@ -64,6 +67,7 @@ class Checkpoint:
             if header.get("identity") != identity:
                 raise ConnectionFailed(f"{path}: checkpoint belongs to another copy ({header.get('identity')}); "
                                        "remove it or use --restart")
+            self.started_us = header.get("started_us", 0)
             for line in lines[1:]:
                 try:
                     rec = json.loads(line)
@@ -74,7 +78,7 @@ class Checkpoint:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fp:
-                fp.write(json.dumps({"identity": identity}) + "\n")
+                fp.write(json.dumps({"identity": identity, "started_us": self.started_us}) + "\n")
 
     def mark(self, table: str, rng: int, counts: Counts) -> None:
         if self.path is None:
@@ -96,6 +100,7 @@ class CopyResult:
     missing_on_old: list[str] = field(default_factory=list)
     dry_run: bool = False
     seconds: float = 0.0
+    catch_up: dict | None = None  # rows re-copied because their links changed during the copy
 
     def total(self) -> Counts:
         total = Counts()
@@ -106,14 +111,18 @@ class CopyResult:
     def as_dict(self) -> dict:
         return {"dry_run": self.dry_run, "tables": self.tables, "total": self.total().as_dict(),
                 "skipped_units": self.skipped_units, "missing_on_old": self.missing_on_old,
-                "seconds": round(self.seconds, 3)}
+                "catch_up": self.catch_up, "seconds": round(self.seconds, 3)}
 
 
 def copy_tables(old, new, tables: Iterable[TableRef] | None = None, keyspaces: Iterable[str] | None = None,
                 ranges: int = DEFAULT_RANGES, workers: int = 4, dry_run: bool = False,
                 checkpoint: Path | None = None, rate: float | None = None,
-                on_unit: Callable[[int, int], None] | None = None) -> CopyResult:
-    """Copy old's tables to new (both CassandraStore). ``on_unit(done, total)`` reports progress."""
+                on_unit: Callable[[int, int], None] | None = None,
+                clock_skew: float | None = DEFAULT_CLOCK_SKEW) -> CopyResult:
+    """Copy old's tables to new (both CassandraStore). ``on_unit(done, total)`` reports progress.
+
+    When obj_uuid_table is copied, a catch-up (catchup.py) follows unless ``clock_skew`` is None.
+    """
     started = time.monotonic()
     old_tables = old.tables()
     wanted = list(tables) if tables is not None else [t for t in old_tables
@@ -171,6 +180,10 @@ def copy_tables(old, new, tables: Iterable[TableRef] | None = None, keyspaces: I
             for f in futures:
                 f.cancel()
             raise
+    if not dry_run and clock_skew is not None and UUID_REF in set(wanted):
+        counts = Counts()
+        result.catch_up = {**catch_up(old, new, ckpt.started_us, counts, clock_skew=clock_skew).as_dict(),
+                           **counts.as_dict()}
     ckpt.finish()
     result.seconds = time.monotonic() - started
     return result

@@ -238,6 +238,9 @@ class RunSync:
                 self.on_event("reconnect", {"what": "old broker", "error": f"{type(exc).__name__}: {exc}"[:200]})
                 for future in pending:  # unacked: the broker redelivers them on the new connection
                     future.cancel()
+                # Applies already running must end before their objects may be applied again:
+                # the redelivered messages would otherwise start a second apply of the same object.
+                self._wait_for(list(pending))
                 with self._waiting_lock:
                     self._waiting.clear()
                     self._deferred.clear()
@@ -248,6 +251,13 @@ class RunSync:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.close()
         return self.stats
+
+    def _wait_for(self, futures: list) -> None:
+        from concurrent.futures import wait
+
+        running = [f for f in futures if not f.cancelled()]
+        while running and not self.stop_event.is_set():  # a stop makes the workers give up
+            running = list(wait(running, timeout=0.5).not_done)
 
     def _submit(self, pending: dict, method, props, body: bytes) -> None:
         self.stats.received += 1

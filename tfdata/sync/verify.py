@@ -3,6 +3,11 @@
 Both clusters keep serving while this runs, so a first comparison can catch writes in flight.
 Everything found different is read again from both sides after a settle delay; only what is
 still different is reported.
+
+With ``repair``, what is still different is then made equal to OLD (an object with its fq-name
+index and shared cells and every link cell naming it on its peers, a row of another table, a
+znode), and re-checked after another settle: the last resort for a difference no notification
+explains (pre-sync's catch-up handles the known ones).
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.cells import TableRef
+from ..model.cells import Cell, TableRef
 from ..ops.diff import DiffOptions, changed_fields, diff_sources, object_document
-from .rows import UUID_REF
-from .zk import compare_trees, tree_pairs
+from .reconcile import Counts, reconcile, sort_cells
+from .rows import FQ_REF, SHARED_REF, UUID_REF, sync_object
+from .zk import apply_ops, compare_trees, tree_pairs
 
 
 @dataclass
@@ -22,6 +28,8 @@ class VerifyResult:
     changes: list[dict[str, Any]] = field(default_factory=list)
     first_pass: int = 0
     settled: int = 0  # differences that disappeared on re-check
+    repaired: list[dict[str, Any]] = field(default_factory=list)  # made equal by --repair (or planned, dry run)
+    dry_run: bool = False
 
     @property
     def equal(self) -> bool:
@@ -35,14 +43,16 @@ class VerifyResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"equal": self.equal, "summary": self.summary(), "changes": self.changes,
-                "first_pass_differences": self.first_pass, "settled_in_flight": self.settled}
+                "first_pass_differences": self.first_pass, "settled_in_flight": self.settled,
+                "repaired": self.repaired, "dry_run": self.dry_run}
 
 
 def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | None = None,
-           on_cell=None, zookeeper: bool = True) -> VerifyResult:
+           on_cell=None, zookeeper: bool = True, repair: bool = False, dry_run: bool = False) -> VerifyResult:
     """old_store/new_store: ClusterStore. Differences are keyed old -> new (added = only on new).
 
     ``zookeeper=False`` checks Cassandra only: until zk-sync (the last step) the trees differ by design.
+    ``repair`` makes what stays different equal to OLD (``dry_run``: only lists it in ``repaired``).
     """
     options = options or DiffOptions()
     options.zookeeper = False
@@ -58,7 +68,104 @@ def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | Non
             result.changes.append(change)
         else:
             result.settled += 1
+    if not repair or not result.changes:
+        return result
+    result.dry_run = dry_run
+    result.repaired = result.changes
+    if dry_run:
+        return result
+    repair_changes(old_store, new_store, result.changes)
+    time.sleep(settle)
+    result.changes = [c for c in result.repaired if _still_differs(c, old_store, new_store, options)]
     return result
+
+
+def repair_changes(old_store, new_store, changes: list[dict[str, Any]]) -> Counts:
+    """Make each difference equal to OLD on NEW, with OLD's write times (as run-sync would)."""
+    counts = Counts()
+    old_db, new_db = old_store.cassandra, new_store.cassandra
+    znodes = []
+    for change in changes:
+        kind = change["kind"]
+        if kind == "object":
+            sync_object(old_db, new_db, change["uuid"], change.get("type"), change.get("fq_name"), set(), counts)
+            _repair_index_cells(old_db, new_db, change, counts)
+            _unshadow(old_db, new_db, UUID_REF, change["uuid"], counts)
+        elif kind == "row":
+            table = TableRef(change["keyspace"], change["table"])
+            source = sort_cells(_row(old_db, table, change["key"]))
+            if source:
+                new_db.ensure_tables([table])
+            target = sort_cells(_row(new_db, table, change["key"]))
+            for actions in reconcile(source, target, counts, whole_rows=True):
+                new_db.mutate([(table, actions)])
+            if source:
+                _unshadow(old_db, new_db, table, change["key"], counts)
+        elif kind == "znode":
+            znodes.append(change)
+    if znodes:
+        _repair_znodes(old_store.zookeeper, new_store.zookeeper, znodes)
+    return counts
+
+
+def _unshadow(old_db, new_db, table: TableRef, key: str, counts: Counts) -> None:
+    """Cells written with OLD's write time stay invisible under a newer tombstone on NEW (a delete
+    made there by hand, or by a rollback): those are written again, stamped just after now."""
+    target = {c.column: c.value for c in new_db.row_cells(table, key)}
+    stamp = int(time.time() * 1_000_000)
+    lost = [Cell(key, c.column, c.value, max(stamp, (c.writetime or 0) + 1))
+            for c in old_db.row_cells(table, key) if target.get(c.column) != c.value]
+    if lost:
+        new_db.write_cells(table, lost)
+        counts.bumped += len(lost)
+
+
+def _row(db, table: TableRef, key: str) -> list:
+    """A row's cells; none when its table exists only on the other side."""
+    return db.row_cells(table, key) if table in set(db.tables()) else []
+
+
+_INDEX_TABLES = {"fq_name_index.": FQ_REF, "shared.": SHARED_REF}
+
+
+def _index_columns(change: dict[str, Any], prefix: str) -> list[str]:
+    return sorted(f[len(prefix):] for f in change.get("fields", []) if f.startswith(prefix))
+
+
+def _index_cells(db, change: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """The fq-name index and shared cells a difference names, as one side holds them."""
+    out = {}
+    for prefix, table in _INDEX_TABLES.items():
+        columns = _index_columns(change, prefix)
+        if columns and change.get("type"):
+            out.update({(prefix, c.column): c.value for c in db.cells_of_row(table, change["type"], columns)})
+    return out
+
+
+def _repair_index_cells(old_db, new_db, change: dict[str, Any], counts: Counts) -> None:
+    """fq-name index and shared cells the diff named (they can outlive both copies of the object)."""
+    for prefix, table in _INDEX_TABLES.items():
+        columns = _index_columns(change, prefix)
+        if not columns or not change.get("type"):
+            continue
+        key = change["type"]
+        source = sort_cells(old_db.cells_of_row(table, key, columns))
+        target = sort_cells(new_db.cells_of_row(table, key, columns))
+        for actions in reconcile(source, target, counts, whole_rows=False):
+            new_db.mutate([(table, actions)])
+
+
+def _repair_znodes(old_zk, new_zk, changes: list[dict[str, Any]]) -> None:
+    """Creates parents first, deletes children first; only the named nodes are touched."""
+    ops = []
+    for change in sorted(changes, key=lambda c: c["path"].count("/")):
+        if change["change"] in ("removed", "changed"):  # on old: copy its data
+            data = old_zk.client.get(change["old_path"])[0]
+            ops.append(("create" if change["change"] == "removed" else "set", change["path"], data))
+    deletes = [c for c in changes if c["change"] == "added"]
+    ops += [("delete", c["path"], b"") for c in sorted(deletes, key=lambda c: -c["path"].count("/"))]
+    for op in ops:
+        apply_ops(new_zk.client, [op])  # one at a time: each falls back to the forgiving single call
 
 
 def _zk_differences(old_zk, new_zk) -> list[dict[str, Any]]:
@@ -81,16 +188,16 @@ def _still_differs(change: dict[str, Any], old_store, new_store, options: DiffOp
     if kind == "object":
         a = old_store.cassandra.row_cells(UUID_REF, change["uuid"])
         b = new_store.cassandra.row_cells(UUID_REF, change["uuid"])
+        if _index_cells(old_store.cassandra, change) != _index_cells(new_store.cassandra, change):
+            return True
         if not a or not b:
             return bool(a) != bool(b)
-        if any(f.startswith(("fq_name_index.", "shared.")) for f in change.get("fields", [])):
-            return True  # index cells: the full diff already re-read them moments ago
         return bool(changed_fields(object_document(change["uuid"], a, options),
                                    object_document(change["uuid"], b, options)))
     if kind == "row":
         table = TableRef(change["keyspace"], change["table"])
-        a = {c.column: c.value for c in old_store.cassandra.row_cells(table, change["key"])}
-        b = {c.column: c.value for c in new_store.cassandra.row_cells(table, change["key"])}
+        a = {c.column: c.value for c in _row(old_store.cassandra, table, change["key"])}
+        b = {c.column: c.value for c in _row(new_store.cassandra, table, change["key"])}
         return a != b
     if kind == "znode":
         def data(zk, path):

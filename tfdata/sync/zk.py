@@ -96,12 +96,12 @@ def sync_tree(old_zk, new_zk, old_root: str, new_root: str, dry_run: bool = Fals
             root_made = True
         ops.append((kind, new_root + rel, data))
         if len(ops) >= TXN_OPS:
-            _commit(new_zk.client, ops)
+            apply_ops(new_zk.client, ops)
             if on_op:
                 on_op(len(ops))
             ops = []
     if ops:
-        _commit(new_zk.client, ops)
+        apply_ops(new_zk.client, ops)
         if on_op:
             on_op(len(ops))
     if dry_run:
@@ -115,7 +115,7 @@ def sync_tree(old_zk, new_zk, old_root: str, new_root: str, dry_run: bool = Fals
     return result
 
 
-def _commit(client, ops: list[tuple[str, str, bytes]]) -> None:
+def apply_ops(client, ops: list[tuple[str, str, bytes]]) -> None:
     from kazoo.exceptions import NodeExistsError, NoNodeError, NotEmptyError
 
     txn = client.transaction()
