@@ -294,7 +294,7 @@ commitlog_total_space: 256MiB
 commitlog_disk_access_mode: legacy
 disk_access_mode: mmap_index_only
 memtable_allocation_type: heap_buffers
-memtable_heap_space: 64MiB
+memtable_heap_space: 256MiB
 key_cache_size: 8MiB
 counter_cache_size: 0MiB
 row_cache_size: 0MiB

@@ -115,7 +115,7 @@ class CopyResult:
 
 
 def copy_tables(old, new, tables: Iterable[TableRef] | None = None, keyspaces: Iterable[str] | None = None,
-                ranges: int = DEFAULT_RANGES, workers: int = 4, dry_run: bool = False,
+                ranges: int = DEFAULT_RANGES, workers: int = 8, dry_run: bool = False,
                 checkpoint: Path | None = None, rate: float | None = None,
                 on_unit: Callable[[int, int], None] | None = None,
                 clock_skew: float | None = DEFAULT_CLOCK_SKEW) -> CopyResult:
