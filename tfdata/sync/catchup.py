@@ -9,10 +9,12 @@ whose ``children:``/``backref:`` cells change, so the rows whose META cell is ne
 of the copy are exactly the rows at risk. They are found by one filtered scan (one cell per row
 comes back) and made equal to OLD row by row.
 
-obj_shared_table has the same hazard without a META marker (a share withdrawn, or a shared object
-deleted, between the copies of the object's row and of its type's shared row leaves the share on
-NEW, and neither side's perms2 names it any more). That table holds one row per type and one cell
-per shared object, so each pass simply makes all of it equal again.
+obj_shared_table has the same hazard without a META marker: run-sync derives an object's shared
+cells from its perms2 on both sides, so a share cell copied at another moment than the object's
+row (granted before that moment, withdrawn after it) is one neither side's perms2 names any more.
+That table holds one row per type and one cell per share, so each pass makes all of it equal
+again, and copies again the object row of every share cell it had to change or that changed
+since the copy began: the row and its shares on NEW then come from the same moment.
 
 A catch-up pass can itself overlap a change (it re-reads one row before a change and its peer
 after), so passes repeat, each looking at what changed since the previous pass began, until one
@@ -25,6 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterator
 
+from ..model.fqname import split_shared_column
 from ..ops.hashes import token_bounds
 from .reconcile import Counts, reconcile, sort_cells
 from .rows import SHARED_REF, UUID_REF
@@ -72,16 +75,35 @@ def resync_rows(old, new, keys: list[str], counts: Counts, dry_run: bool = False
     return counts.rows_added + counts.rows_updated + counts.rows_deleted - before
 
 
-def resync_table(old, new, table, counts: Counts) -> int:
-    """Make a small table of NEW equal to OLD's in one streaming pass; rows that needed writes."""
-    if table not in set(old.tables()):
-        return 0
-    new.ensure_tables([table])
+def resync_shares(old, new, since_us: int, counts: Counts) -> tuple[int, set[str]]:
+    """Make obj_shared_table of NEW equal to OLD's. Returns the rows that needed writes and the
+    uuids of the objects whose share cells changed on NEW or on OLD since ``since_us``."""
+    if SHARED_REF not in set(old.tables()):
+        return 0, set()
+    new.ensure_tables([SHARED_REF])
+    sharers: set[str] = set()
+
+    def note(column: str) -> None:
+        split = split_shared_column(column)
+        if split:
+            sharers.add(split[2])
+
+    def recent(cells):
+        for cell in cells:
+            if (cell.writetime or 0) >= since_us:
+                note(cell.column)
+            yield cell
+
     before = counts.rows_added + counts.rows_updated + counts.rows_deleted
     lo, hi = token_bounds(0, 1)
-    for actions in reconcile(old.token_range_cells(table, lo, hi), new.token_range_cells(table, lo, hi), counts):
-        new.mutate([(table, actions)])
-    return counts.rows_added + counts.rows_updated + counts.rows_deleted - before
+    for actions in reconcile(recent(old.token_range_cells(SHARED_REF, lo, hi)),
+                             new.token_range_cells(SHARED_REF, lo, hi), counts, whole_rows=False):
+        for cell in actions.writes:
+            note(cell.column)
+        for _, column, _ in actions.cell_deletes:
+            note(column)
+        new.mutate([(SHARED_REF, actions)])
+    return counts.rows_added + counts.rows_updated + counts.rows_deleted - before, sharers
 
 
 def catch_up(old, new, copy_started_us: int, counts: Counts, clock_skew: float = DEFAULT_CLOCK_SKEW,
@@ -103,7 +125,12 @@ def catch_up(old, new, copy_started_us: int, counts: Counts, clock_skew: float =
                 keys = []
         rewritten += resync_rows(old, new, keys, counts)
         result.rows_checked += len(keys)
-        rewritten += resync_table(old, new, SHARED_REF, counts)
+        shared_rows, sharers = resync_shares(old, new, since, counts)
+        rewritten += shared_rows
+        sharers = sorted(sharers)
+        for i in range(0, len(sharers), batch):
+            rewritten += resync_rows(old, new, sharers[i:i + batch], counts)
+        result.rows_checked += len(sharers)
         result.rows_rewritten += rewritten
         if not rewritten:
             break

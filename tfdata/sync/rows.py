@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from ..model.cells import Cell, TableRef
 from ..model.fqname import expected_shares, fq_name_column, shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
@@ -22,50 +24,89 @@ def _actions(source: list[Cell], target: list[Cell], counts: Counts, whole_rows:
     return merged
 
 
+@dataclass
+class ObjectChange:
+    """One object run-sync must make equal on NEW, with what its notification(s) said."""
+    uuid: str
+    type: str | None = None
+    fq_name: list[str] | None = None
+    peers: set[str] = field(default_factory=set)  # named by the message body (parent, ref targets)
+
+
 def sync_object(old, new, uuid: str, obj_type: str | None, fq_name: list[str] | None, extra_peers: set[str],
                 counts: Counts) -> set[str]:
-    """Sync an object's row, every row its change touched (parent, ref targets: children/backrefs),
-    its fq-name index cell and its shared-table cells. Returns the uuids synced.
+    """Sync one object's row and every row its change touched; returns the uuids synced."""
+    return sync_objects(old, new, [ObjectChange(uuid, obj_type, fq_name, set(extra_peers))], counts)[uuid]
 
-    Four round trips whatever the object's size: both sides of its row are read at once, then
-    every other cell the change can have touched (both sides, all at once), then those are written,
-    and the object's own row last, so that a retry after a partial failure still finds the
-    pre-change row on the new side and with it the peers and shares it must clean up.
+
+def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[str, set[str]]:
+    """Sync objects' rows, every row their changes touched (parent, ref targets: children/backrefs),
+    their fq-name index cells and their shared-table cells. Returns, per object, the uuids synced.
+
+    Four round trips whatever the number and size of the objects (uuids must be distinct): both
+    sides of their rows are read at once, then every other cell the changes can have touched
+    (both sides, all at once), then those are written, and the objects' own rows last, so that a
+    retry after a partial failure still finds the pre-change rows on the new side and with them
+    the peers and shares to clean up. Several objects in one call is how run-sync keeps up under
+    load: the requests (and their cost on both clusters) are per call, not per object.
     """
-    pending = (old.read_async(UUID_REF, [uuid]), new.read_async(UUID_REF, [uuid]))
-    source, target = pending[0].result(), pending[1].result()
-    peers = set(extra_peers)
-    types = {obj_type} if obj_type else set()
-    names = {tuple(fq_name)} if fq_name else set()
-    shares: set[str] = set()
-    for cells in (source, target):
-        if not cells:
-            continue
-        obj = decode_row(uuid, cells)
-        if obj.parent:
-            peers.add(obj.parent[1])
-        peers.update(u for (_, u) in obj.refs)
-        peers.update(u for (_, u) in obj.children)  # a deleted parent's children lose their parent cell
-        if obj.type:
-            types.add(obj.type)
-        if obj.fq_name:
-            names.add(tuple(obj.fq_name))
-        shares.update(shared_column(kind, owner, uuid) for kind, owner, _ in expected_shares(obj.props.get("perms2")))
-    peers.discard(uuid)
-    # On a peer's row this object can only have changed its own link cells and META: read those
-    # cells, not the peer's whole (often very wide) row; likewise one cell of the type-wide
-    # fq-name and shared rows.
+    uuids = [c.uuid for c in changes]
+    pending = (old.read_async(UUID_REF, uuids), new.read_async(UUID_REF, uuids))
+    rows: tuple[dict[str, list[Cell]], dict[str, list[Cell]]] = ({}, {})
+    for side, read in zip(rows, pending):
+        for cell in read.result():
+            side.setdefault(cell.key, []).append(cell)
+    members = set(uuids)
+    synced: dict[str, set[str]] = {}
+    all_peers: set[str] = set()
+    links: set[str] = set()
+    names: dict[str, set[str]] = {}  # type -> fq-name index columns
+    shares: dict[str, set[str]] = {}  # type -> shared columns
+    for change in changes:
+        uuid = change.uuid
+        peers = set(change.peers)
+        types = {change.type} if change.type else set()
+        fq_names = {tuple(change.fq_name)} if change.fq_name else set()
+        own_shares: set[str] = set()
+        for side in rows:
+            cells = side.get(uuid)
+            if not cells:
+                continue
+            obj = decode_row(uuid, cells)
+            if obj.parent:
+                peers.add(obj.parent[1])
+            peers.update(u for (_, u) in obj.refs)
+            peers.update(u for (_, u) in obj.children)  # a deleted parent's children lose their parent cell
+            if obj.type:
+                types.add(obj.type)
+            if obj.fq_name:
+                fq_names.add(tuple(obj.fq_name))
+            own_shares.update(shared_column(kind, owner, uuid)
+                              for kind, owner, _ in expected_shares(obj.props.get("perms2")))
+        peers.discard(uuid)
+        synced[uuid] = {uuid} | peers
+        # A peer that is itself in this call has its whole row made equal below.
+        all_peers |= peers - members
+        if peers:
+            links.add("META:latest_col_ts")
+            for t in types or {""}:
+                links.update((f"backref:{t}:{uuid}", f"ref:{t}:{uuid}", f"children:{t}:{uuid}", f"parent:{t}:{uuid}"))
+        for t in types:
+            names.setdefault(t, set()).update(fq_name_column(list(n), uuid) for n in fq_names)
+            shares.setdefault(t, set()).update(own_shares)
+    # On a peer's row these objects can only have changed their own link cells and META: read those
+    # cells, not the peers' whole (often very wide) rows; likewise some cells of the type-wide
+    # fq-name and shared rows. Reading every peer x every link cell is a superset when several
+    # objects share a call; making any set of cells equal to OLD is right, so that costs nothing.
     reads: list[tuple[TableRef, list[str], list[str]]] = []
-    if peers:
-        links = ["META:latest_col_ts"]
-        for t in sorted(types or {""}):
-            links += [f"backref:{t}:{uuid}", f"ref:{t}:{uuid}", f"children:{t}:{uuid}", f"parent:{t}:{uuid}"]
-        reads.append((UUID_REF, sorted(peers), links))
-    for t in sorted(types):
-        reads.append((FQ_REF, [t], sorted(fq_name_column(list(n), uuid) for n in names)))
-        reads.append((SHARED_REF, [t], sorted(shares)))
+    if all_peers:
+        reads.append((UUID_REF, sorted(all_peers), sorted(links)))
+    for t in sorted(names):
+        reads.append((FQ_REF, [t], sorted(names[t])))
+        reads.append((SHARED_REF, [t], sorted(shares[t])))
     in_flight = [(table, old.read_async(table, keys, columns), new.read_async(table, keys, columns))
                  for table, keys, columns in reads]
     new.mutate([(table, _actions(a.result(), b.result(), counts, whole_rows=False)) for table, a, b in in_flight])
-    new.mutate([(UUID_REF, _actions(source, target, counts, whole_rows=True))])
-    return {uuid} | peers
+    new.mutate([(UUID_REF, _actions([c for u in uuids for c in rows[0].get(u, [])],
+                                    [c for u in uuids for c in rows[1].get(u, [])], counts, whole_rows=True))])
+    return synced

@@ -11,6 +11,9 @@
 - Notifications of one object that wait for a worker together are applied once: the apply
   re-reads old Cassandra after all of them arrived, so it covers every one (a backlog after
   pre-sync, or an UPDATE-IMPLICIT storm on a network, drains at the rate of distinct objects).
+- Objects that wait while every worker is busy are applied together, up to ``group`` per apply
+  (rows.sync_objects: the same four round trips for all of them), so the cost per change falls
+  as the load rises; when run-sync keeps up, every change is applied on its own at once.
 - Brokers or Cassandra going away: reconnect with backoff and retry; a message that keeps
   failing for other reasons goes to ``<queue>.dead`` with the error, and is counted and reported.
 """
@@ -30,7 +33,7 @@ from typing import Callable
 from ..errors import ConnectionFailed
 from ..stores.rabbitmq import EXCHANGE, Notification, connect, declare_capture_queue, declare_exchange
 from .reconcile import Counts
-from .rows import sync_object
+from .rows import ObjectChange, sync_objects
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,7 @@ class _Job:
 class RunSync:
     def __init__(self, old_profile, new_profile, queue: str = DEFAULT_QUEUE, prefetch: int = 100,
                  republish: bool = True, max_attempts: int = 5, on_event: Callable[[str, dict], None] | None = None,
-                 backoff_max: float = 10.0, workers: int = 8) -> None:
+                 backoff_max: float = 10.0, workers: int = 8, group: int = 20) -> None:
         self.old_profile = old_profile
         self.new_profile = new_profile
         self.queue = queue
@@ -128,6 +131,8 @@ class RunSync:
         self._old_db = self._new_db = None
         self._in = self._in_ch = self._out = self._out_ch = None
         self.workers = workers
+        self.group = group
+        self._ready: list[_Job] = []  # jobs waiting for a free worker (main thread only)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run-sync")
         self._db_lock = threading.Lock()
         self._waiting: dict[str, _Job] = {}  # uuid -> job not yet picked up by a worker
@@ -213,8 +218,9 @@ class RunSync:
                     if method is not None:
                         self._submit(pending, method, props, body)
                         idle_since = time.monotonic()
-                    self._collect(channel, pending, block=len(pending) >= self.prefetch)
-                    if method is None and not pending:
+                    self._collect(channel, pending, block=False)
+                    self._dispatch(pending)
+                    if method is None and not pending and not self._ready:
                         self.stats.queue_depth = channel.queue_declare(self.queue, durable=True, passive=True
                                                                        ).method.message_count
                         self.on_event("idle", self.stats.as_dict())
@@ -223,6 +229,7 @@ class RunSync:
                     if max_messages is not None and self.stats.applied + self.stats.dead_lettered >= max_messages:
                         self.stop_event.set()
                     if self.stop_event.is_set():
+                        self._ready.clear()  # never started: unacked, so redelivered next time
                         self._collect(channel, pending, block=True, draining=True)
                         break
                     backoff = 0.5
@@ -241,6 +248,7 @@ class RunSync:
                 # Applies already running must end before their objects may be applied again:
                 # the redelivered messages would otherwise start a second apply of the same object.
                 self._wait_for(list(pending))
+                self._ready.clear()
                 with self._waiting_lock:
                     self._waiting.clear()
                     self._deferred.clear()
@@ -282,33 +290,62 @@ class RunSync:
                 self._deferred[note.uuid] = job
                 return
             self._running.add(note.uuid)
-        pending[self._pool.submit(self._apply_with_retries, job)] = job
+        self._ready.append(job)
 
-    def _apply_with_retries(self, job: _Job) -> None:
-        """Worker thread: transient failures (a Cassandra away) are retried with backoff until it
-        is back or we are stopping; other failures are raised after max_attempts."""
-        with self._waiting_lock:  # from here on, new messages for this object need a new apply
-            job.started = True
-            if self._waiting.get(job.note.uuid) is job:
-                del self._waiting[job.note.uuid]
-        note = job.note
+    def _dispatch(self, pending: dict) -> None:
+        """Hand waiting jobs to free workers: alone while workers are free, in groups once not."""
+        while self._ready and len(pending) < self.workers:
+            jobs, self._ready = self._ready[:self.group], self._ready[self.group:]
+            pending[self._pool.submit(self._apply_group, jobs)] = jobs
+
+    def _apply_group(self, jobs: list[_Job]) -> dict[int, BaseException]:
+        """Worker thread: apply these objects; returns the failures by position (none: all applied).
+
+        A group that fails for a reason other than a Cassandra being away is split, so one bad
+        object is dead-lettered alone and the others are applied."""
+        with self._waiting_lock:  # from here on, new messages for these objects need a new apply
+            for job in jobs:
+                job.started = True
+                if self._waiting.get(job.note.uuid) is job:
+                    del self._waiting[job.note.uuid]
+        try:
+            self._with_retries(jobs, self.max_attempts if len(jobs) == 1 else 1)
+            return {}
+        except Exception as exc:
+            if self.stop_event.is_set():
+                raise
+            if len(jobs) == 1:
+                return {0: exc}
+        errors: dict[int, BaseException] = {}
+        for i, job in enumerate(jobs):
+            try:
+                self._with_retries([job], self.max_attempts)
+            except Exception as exc:
+                if self.stop_event.is_set():
+                    raise
+                errors[i] = exc
+        return errors
+
+    def _with_retries(self, jobs: list[_Job], attempts_allowed: int) -> None:
+        """Transient failures (a Cassandra away) are retried with backoff until it is back or we
+        are stopping; other failures are raised after ``attempts_allowed`` attempts."""
         backoff = 0.2
         attempts = 0
         while True:
             try:
-                self._apply(note, job.peers)
+                self._apply(jobs)
                 return
             except Exception as exc:
                 if self.stop_event.is_set():
                     raise
                 if _is_transient(exc):
                     self.stats.retries += 1
-                    self.on_event("retry", {"uuid": note.uuid, "error": type(exc).__name__})
+                    self.on_event("retry", {"uuids": [j.note.uuid for j in jobs][:5], "error": type(exc).__name__})
                     with self._db_lock:
                         self._reset_db()
                 else:
                     attempts += 1
-                    if attempts >= self.max_attempts:
+                    if attempts >= attempts_allowed:
                         raise
                     self.stats.retries += 1
                 self.stop_event.wait(backoff)
@@ -330,36 +367,43 @@ class RunSync:
                     pass
                 continue
             for future in done:
-                job = pending.pop(future)
-                with self._waiting_lock:
-                    follower = None if self.stop_event.is_set() else self._deferred.pop(job.note.uuid, None)
-                    if follower is None:
-                        self._running.discard(job.note.uuid)
-                if follower is not None:
-                    pending[self._pool.submit(self._apply_with_retries, follower)] = follower
-                error = future.exception() if not future.cancelled() else None
-                if future.cancelled() or (error is not None and self.stop_event.is_set()):
-                    continue  # stopping: leave it unacked, it is redelivered next time
-                for method, props, body in job.messages:
-                    if error is not None:
-                        self._dead_letter(channel, method, body, f"{type(error).__name__}: {error}"[:300])
-                        continue
-                    if self.republish:
-                        self._republish(body, props)
-                    channel.basic_ack(method.delivery_tag)
-                    self.stats.applied += 1
-                    sent = (props.headers or {}).get("x-tfdata-sent-us") if props is not None else None
-                    if isinstance(sent, int):
-                        self.stats.lag_ms.append((time.time() * 1_000_000 - sent) / 1000.0)
-                if error is None:
-                    note = job.note
-                    self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
+                jobs = pending.pop(future)
+                failed = future.exception() if not future.cancelled() else None
+                errors = future.result() if not future.cancelled() and failed is None else {}
+                for i, job in enumerate(jobs):
+                    with self._waiting_lock:
+                        follower = None if self.stop_event.is_set() else self._deferred.pop(job.note.uuid, None)
+                        if follower is None:
+                            self._running.discard(job.note.uuid)
+                    if follower is not None:
+                        self._ready.append(follower)
+                    if future.cancelled() or (failed is not None and self.stop_event.is_set()):
+                        continue  # stopping: leave it unacked, it is redelivered next time
+                    self._finish(channel, job, errors.get(i, failed))
             if not block and not draining:
                 return
 
-    def _apply(self, note: Notification, peers: set[str]) -> None:
+    def _finish(self, channel, job: _Job, error: BaseException | None) -> None:
+        """Ack (and republish) or dead-letter every message an apply answered for."""
+        for method, props, body in job.messages:
+            if error is not None:
+                self._dead_letter(channel, method, body, f"{type(error).__name__}: {error}"[:300])
+                continue
+            if self.republish:
+                self._republish(body, props)
+            channel.basic_ack(method.delivery_tag)
+            self.stats.applied += 1
+            sent = (props.headers or {}).get("x-tfdata-sent-us") if props is not None else None
+            if isinstance(sent, int):
+                self.stats.lag_ms.append((time.time() * 1_000_000 - sent) / 1000.0)
+        if error is None:
+            note = job.note
+            self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
+
+    def _apply(self, jobs: list[_Job]) -> None:
         old, new = self._db()
-        sync_object(old, new, note.uuid, note.type or None, note.fq_name, peers, self.stats.rows)
+        sync_objects(old, new, [ObjectChange(j.note.uuid, j.note.type or None, j.note.fq_name, set(j.peers))
+                                for j in jobs], self.stats.rows)
 
     def _republish(self, body: bytes, props) -> None:
         import pika
