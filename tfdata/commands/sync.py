@@ -150,7 +150,8 @@ def post(ctx, source, target, ranges, workers, batch_kib, rate, dry_run, restart
 @FROM
 @TO
 @click.option("--queue", default="tfdata.issu.run-sync", show_default=True)
-@click.option("--prefetch", default=100, show_default=True)
+@click.option("--prefetch", default=1000, show_default=True,
+              help="Unacked messages held at once; what waits for a worker is applied in groups.")
 @click.option("--until-idle", type=float, default=None, help="Stop after the queue stayed empty this many seconds.")
 @click.option("--max-messages", type=int, default=None, help="Stop after this many messages.")
 @click.option("--no-republish", is_flag=True, help="Do not republish notifications on the new broker.")

@@ -115,9 +115,9 @@ class _Job:
 
 
 class RunSync:
-    def __init__(self, old_profile, new_profile, queue: str = DEFAULT_QUEUE, prefetch: int = 100,
+    def __init__(self, old_profile, new_profile, queue: str = DEFAULT_QUEUE, prefetch: int = 1000,
                  republish: bool = True, max_attempts: int = 5, on_event: Callable[[str, dict], None] | None = None,
-                 backoff_max: float = 10.0, workers: int = 8, group: int = 20) -> None:
+                 backoff_max: float = 10.0, workers: int = 8, group: int = 50) -> None:
         self.old_profile = old_profile
         self.new_profile = new_profile
         self.queue = queue
@@ -174,7 +174,7 @@ class RunSync:
             self._out = connect(self.new_profile.rabbitmq, f"rabbitmq of profile '{self.new_profile.name}'")
             self._out_ch = self._out.channel()
             declare_exchange(self._out_ch)
-            self._out_ch.confirm_delivery()
+            self._out_ch.tx_select()  # one commit per batch of republished messages
         return self._out_ch
 
     def _drop_broker(self, which: str) -> None:
@@ -366,6 +366,7 @@ class RunSync:
                 except Exception:
                     pass
                 continue
+            finished: list[tuple[_Job, BaseException | None]] = []
             for future in done:
                 jobs = pending.pop(future)
                 failed = future.exception() if not future.cancelled() else None
@@ -379,42 +380,52 @@ class RunSync:
                         self._ready.append(follower)
                     if future.cancelled() or (failed is not None and self.stop_event.is_set()):
                         continue  # stopping: leave it unacked, it is redelivered next time
-                    self._finish(channel, job, errors.get(i, failed))
+                    finished.append((job, errors.get(i, failed)))
+            self._finish(channel, finished)
             if not block and not draining:
                 return
 
-    def _finish(self, channel, job: _Job, error: BaseException | None) -> None:
-        """Ack (and republish) or dead-letter every message an apply answered for."""
-        for method, props, body in job.messages:
-            if error is not None:
-                self._dead_letter(channel, method, body, f"{type(error).__name__}: {error}"[:300])
-                continue
-            if self.republish:
-                self._republish(body, props)
-            channel.basic_ack(method.delivery_tag)
-            self.stats.applied += 1
-            sent = (props.headers or {}).get("x-tfdata-sent-us") if props is not None else None
-            if isinstance(sent, int):
-                self.stats.lag_ms.append((time.time() * 1_000_000 - sent) / 1000.0)
-        if error is None:
-            note = job.note
-            self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
+    def _finish(self, channel, finished: list[tuple[_Job, BaseException | None]]) -> None:
+        """Republish what was applied (one broker transaction for all of it), then ack it; dead-letter
+        what failed. Acks come last: a crash in between means redelivery and a duplicate
+        notification on NEW, never a lost one."""
+        if self.republish:
+            self._republish([(body, props) for job, error in finished if error is None
+                             for _, props, body in job.messages])
+        for job, error in finished:
+            for method, props, body in job.messages:
+                if error is not None:
+                    self._dead_letter(channel, method, body, f"{type(error).__name__}: {error}"[:300])
+                    continue
+                channel.basic_ack(method.delivery_tag)
+                self.stats.applied += 1
+                sent = (props.headers or {}).get("x-tfdata-sent-us") if props is not None else None
+                if isinstance(sent, int):
+                    self.stats.lag_ms.append((time.time() * 1_000_000 - sent) / 1000.0)
+            if error is None:
+                note = job.note
+                self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
 
     def _apply(self, jobs: list[_Job]) -> None:
         old, new = self._db()
         sync_objects(old, new, [ObjectChange(j.note.uuid, j.note.type or None, j.note.fq_name, set(j.peers))
                                 for j in jobs], self.stats.rows)
 
-    def _republish(self, body: bytes, props) -> None:
+    def _republish(self, messages: list[tuple[bytes, object]]) -> None:
         import pika
         from pika.exceptions import AMQPError
 
+        if not messages:
+            return
         backoff = 0.2
         while True:
             try:
-                self._publisher().basic_publish(EXCHANGE, "", body, pika.BasicProperties(
-                    content_type="application/json", headers=(props.headers if props else None)))
-                self.stats.republished += 1
+                out = self._publisher()
+                for body, props in messages:
+                    out.basic_publish(EXCHANGE, "", body, pika.BasicProperties(
+                        content_type="application/json", headers=(props.headers if props else None)))
+                out.tx_commit()  # the broker holds them all, or none: the whole batch is sent again
+                self.stats.republished += len(messages)
                 return
             except (AMQPError, OSError, ConnectionFailed) as exc:
                 if self.stop_event.is_set():
