@@ -34,14 +34,14 @@ def cells(store, uuid):
     return {(c.column, c.value) for c in store.row_cells(UUID_REF, uuid)}
 
 
-def port_with_group(old) -> tuple[str, str]:
+def port_with_group(old, name: str = "overlap-port") -> tuple[str, str]:
     """A port on OLD that refers to a security group (made through the simulator, unpublished)."""
     objects = pick_objects(old)
     project, group, network = objects["project"][0], objects["security_group"][0], objects["virtual_network"][0]
     uid = str(uuidlib.uuid4())
     sim = ApiSimulator(old, publish=False)
     try:
-        sim.create(ObjectSpec(uid, "virtual_machine_interface", project.fq_name + ["overlap-port"],
+        sim.create(ObjectSpec(uid, "virtual_machine_interface", project.fq_name + [name],
                               parent_type="project", parent_uuid=project.uuid, props={"display_name": "p"},
                               refs=[("virtual_network", network.uuid, None), ("security_group", group.uuid, None)]))
     finally:
@@ -188,3 +188,50 @@ def test_verify_repair_makes_every_kind_of_difference_equal(old, new, tmp_path):
 def test_verify_dry_run_needs_repair():
     result = invoke("sync", "verify", "--dry-run")
     assert result.exit_code == 2 and "--repair" in result.output
+
+
+class ChangeBetweenReads:
+    """The real OLD store, with an API change made after the objects' rows are read and before
+    their peers' link cells are: the interleaving a busy OLD produces by chance."""
+
+    def __init__(self, store, change) -> None:
+        self.store, self.change = store, change
+
+    def read_async(self, table, keys, columns=None):
+        if columns is not None and table == UUID_REF and self.change is not None:
+            self.change()
+            self.change = None
+        return self.store.read_async(table, keys, columns)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_a_group_apply_writes_no_link_cell_its_own_row_does_not_name(old, new, tmp_path):
+    load_generated(old, tmp_path, 300)
+    lone, group = port_with_group(old)  # the port that will gain a ref mid-apply
+    sim = ApiSimulator(old, publish=False)
+    try:
+        sim.update(lone, remove_refs=[("security_group", group)])
+        other, _ = port_with_group(old, "other-port")  # a second port of the same group, applied in the same call
+        old_db, new_db = CassandraStore(old), CassandraStore(new)
+        try:
+            copy_tables(old_db, new_db, clock_skew=None)
+            from tfdata.sync.rows import ObjectChange, sync_objects
+
+            racing = ChangeBetweenReads(old_db, lambda: sim.update(lone, add_refs=[("security_group", group, None)]))
+            sync_objects(racing, new_db, [ObjectChange(lone, "virtual_machine_interface"),
+                                          ObjectChange(other, "virtual_machine_interface")], Counts())
+            backref = f"backref:virtual_machine_interface:{lone}"
+            on_group = backref in {c for c, _ in cells(new_db, group)}
+            names_group = f"ref:security_group:{group}" in {c for c, _ in cells(new_db, lone)}
+            assert on_group == names_group  # else no later apply of the port could find the group
+            # the UPDATE's own apply then brings both rows to OLD's state
+            sync_objects(old_db, new_db, [ObjectChange(lone, "virtual_machine_interface")], Counts())
+            assert cells(new_db, group) == cells(old_db, group)
+            assert cells(new_db, lone) == cells(old_db, lone)
+        finally:
+            old_db.close()
+            new_db.close()
+    finally:
+        sim.close()

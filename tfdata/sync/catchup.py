@@ -16,6 +16,12 @@ That table holds one row per type and one cell per share, so each pass makes all
 again, and copies again the object row of every share cell it had to change or that changed
 since the copy began: the row and its shares on NEW then come from the same moment.
 
+Copying a row by itself can still pair it with another moment of its peers (the pass reads a
+group's row between a ref's addition and its removal, the referrer outside that window). So for
+every link cell a pass changes, the object it names is then synced the way run-sync syncs it,
+with the row holding the cell as a peer: run-sync's own rule then holds (a link cell may stay on
+a peer only while the object's row names that peer), and a later notification can find it.
+
 A catch-up pass can itself overlap a change (it re-reads one row before a change and its peer
 after), so passes repeat, each looking at what changed since the previous pass began, until one
 has nothing left to write (at most ``passes``).
@@ -30,7 +36,7 @@ from typing import Iterator
 from ..model.fqname import split_shared_column
 from ..ops.hashes import token_bounds
 from .reconcile import Counts, reconcile, sort_cells
-from .rows import SHARED_REF, UUID_REF
+from .rows import SHARED_REF, UUID_REF, ObjectChange, sync_objects
 
 LINKS_CHANGED = "META:latest_col_ts"
 DEFAULT_CLOCK_SKEW = 60.0  # seconds: API servers stamp cells with their own clocks
@@ -45,11 +51,12 @@ class CatchUpResult:
     passes: int = 0
     rows_checked: int = 0
     rows_rewritten: int = 0
+    links_rechecked: int = 0
     since_us: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"passes": self.passes, "rows_checked": self.rows_checked,
-                "rows_rewritten": self.rows_rewritten, "since_us": self.since_us}
+        return {"passes": self.passes, "rows_checked": self.rows_checked, "rows_rewritten": self.rows_rewritten,
+                "links_rechecked": self.links_rechecked, "since_us": self.since_us}
 
 
 def rows_with_links_changed_since(store, since_us: int, ranges: int = 16) -> Iterator[str]:
@@ -61,18 +68,44 @@ def rows_with_links_changed_since(store, since_us: int, ranges: int = 16) -> Ite
                 yield key
 
 
-def resync_rows(old, new, keys: list[str], counts: Counts, dry_run: bool = False) -> int:
+_LINK_PREFIXES = ("backref:", "children:", "ref:", "parent:")
+
+
+def resync_rows(old, new, keys: list[str], counts: Counts, links: dict | None = None) -> int:
     """Make these whole rows of NEW equal to OLD's (a row gone from OLD is deleted). Returns the
-    number of rows that needed writes."""
+    number of rows that needed writes; ``links`` collects {(type, named uuid): holders} of every
+    link cell that was on one side only."""
     if not keys:
         return 0
     source = sort_cells(old.read_async(UUID_REF, keys).result())
     target = sort_cells(new.read_async(UUID_REF, keys).result())
+    if links is not None:
+        def link_cells(cells):
+            return {(c.key, c.column) for c in cells if c.column.startswith(_LINK_PREFIXES)}
+        for holder, column in link_cells(source) ^ link_cells(target):
+            _, obj_type, named = column.split(":", 2)
+            links.setdefault((obj_type, named), set()).add(holder)
     before = counts.rows_added + counts.rows_updated + counts.rows_deleted
     for actions in reconcile(source, target, counts, whole_rows=True):
-        if not dry_run:
-            new.mutate([(UUID_REF, actions)])
+        new.mutate([(UUID_REF, actions)])
     return counts.rows_added + counts.rows_updated + counts.rows_deleted - before
+
+
+def resync_links(old, new, links: dict, counts: Counts, batch: int = 50) -> int:
+    """Sync each object a changed link cell names, with the rows holding those cells as peers."""
+    changes = [ObjectChange(named, obj_type, None, holders) for (obj_type, named), holders in sorted(links.items())]
+    done: set[str] = set()
+    group: list[ObjectChange] = []
+    for change in changes + [None]:
+        if change is None or change.uuid in done or len(group) >= batch:
+            if group:
+                sync_objects(old, new, group, counts)
+            group = []
+            done = set()
+        if change is not None:
+            done.add(change.uuid)
+            group.append(change)
+    return len(changes)
 
 
 def resync_shares(old, new, since_us: int, counts: Counts) -> tuple[int, set[str]]:
@@ -116,21 +149,23 @@ def catch_up(old, new, copy_started_us: int, counts: Counts, clock_skew: float =
         pass_started = now_us()
         result.passes += 1
         rewritten = 0
+        links: dict = {}
         keys: list[str] = []
         for key in rows_with_links_changed_since(old, since, ranges):
             keys.append(key)
             if len(keys) >= batch:
-                rewritten += resync_rows(old, new, keys, counts)
+                rewritten += resync_rows(old, new, keys, counts, links)
                 result.rows_checked += len(keys)
                 keys = []
-        rewritten += resync_rows(old, new, keys, counts)
+        rewritten += resync_rows(old, new, keys, counts, links)
         result.rows_checked += len(keys)
         shared_rows, sharers = resync_shares(old, new, since, counts)
         rewritten += shared_rows
         sharers = sorted(sharers)
         for i in range(0, len(sharers), batch):
-            rewritten += resync_rows(old, new, sharers[i:i + batch], counts)
+            rewritten += resync_rows(old, new, sharers[i:i + batch], counts, links)
         result.rows_checked += len(sharers)
+        result.links_rechecked += resync_links(old, new, links, counts, batch)
         result.rows_rewritten += rewritten
         if not rewritten:
             break

@@ -58,13 +58,14 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
             side.setdefault(cell.key, []).append(cell)
     members = set(uuids)
     synced: dict[str, set[str]] = {}
-    all_peers: set[str] = set()
+    wanted: dict[str, set[str]] = {}  # peer -> link cells of these objects on it
+    writable: dict[str, set[str]] = {}  # peer -> those of them that may be written, not only deleted
     links: set[str] = set()
     names: dict[str, set[str]] = {}  # type -> fq-name index columns
     shares: dict[str, set[str]] = {}  # type -> shared columns
     for change in changes:
         uuid = change.uuid
-        peers = set(change.peers)
+        peers: set[str] = set()  # named by the object's rows
         types = {change.type} if change.type else set()
         fq_names = {tuple(change.fq_name)} if change.fq_name else set()
         own_shares: set[str] = set()
@@ -84,29 +85,47 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
             own_shares.update(shared_column(kind, owner, uuid)
                               for kind, owner, _ in expected_shares(obj.props.get("perms2")))
         peers.discard(uuid)
-        synced[uuid] = {uuid} | peers
-        # A peer that is itself in this call has its whole row made equal below.
-        all_peers |= peers - members
-        if peers:
-            links.add("META:latest_col_ts")
-            for t in types or {""}:
-                links.update((f"backref:{t}:{uuid}", f"ref:{t}:{uuid}", f"children:{t}:{uuid}", f"parent:{t}:{uuid}"))
+        extra = set(change.peers) - peers - {uuid}
+        synced[uuid] = {uuid} | peers | extra
+        own_links = {"META:latest_col_ts"}
+        for t in types or {""}:
+            own_links.update((f"backref:{t}:{uuid}", f"ref:{t}:{uuid}", f"children:{t}:{uuid}", f"parent:{t}:{uuid}"))
+        for peer in (peers | extra) - members:  # a peer in this call has its whole row made equal below
+            wanted.setdefault(peer, set()).update(own_links)
+            links.update(own_links)
+            writable.setdefault(peer, set()).update(own_links if peer in peers else {"META:latest_col_ts"})
         for t in types:
             names.setdefault(t, set()).update(fq_name_column(list(n), uuid) for n in fq_names)
             shares.setdefault(t, set()).update(own_shares)
     # On a peer's row these objects can only have changed their own link cells and META: read those
     # cells, not the peers' whole (often very wide) rows; likewise some cells of the type-wide
-    # fq-name and shared rows. Reading every peer x every link cell is a superset when several
-    # objects share a call; making any set of cells equal to OLD is right, so that costs nothing.
+    # fq-name and shared rows. One read asks every peer for every object's link cells; what comes
+    # back is then cut to each object's own peers: a link cell written on a peer that the object's
+    # row (as read above) does not name could never be found again by a later apply.
     reads: list[tuple[TableRef, list[str], list[str]]] = []
-    if all_peers:
-        reads.append((UUID_REF, sorted(all_peers), sorted(links)))
+    if wanted:
+        reads.append((UUID_REF, sorted(wanted), sorted(links)))
     for t in sorted(names):
         reads.append((FQ_REF, [t], sorted(names[t])))
         reads.append((SHARED_REF, [t], sorted(shares[t])))
     in_flight = [(table, old.read_async(table, keys, columns), new.read_async(table, keys, columns))
                  for table, keys, columns in reads]
-    new.mutate([(table, _actions(a.result(), b.result(), counts, whole_rows=False)) for table, a, b in in_flight])
+
+    def own(table: TableRef, cells: list[Cell]) -> list[Cell]:
+        if table != UUID_REF:
+            return cells
+        return [c for c in cells if c.column in wanted.get(c.key, ())]
+
+    def allowed(table: TableRef, actions: Actions) -> Actions:
+        """On a peer the object's rows do not name (one only a message or a caller named) a link
+        cell may go, never come: the object's row would not lead a later apply back to it."""
+        if table == UUID_REF:
+            actions.writes = [c for c in actions.writes if c.column in writable.get(c.key, ())]
+        return actions
+
+    new.mutate([(table, allowed(table, _actions(own(table, a.result()), own(table, b.result()), counts,
+                                                whole_rows=False)))
+                for table, a, b in in_flight])
     new.mutate([(UUID_REF, _actions([c for u in uuids for c in rows[0].get(u, [])],
                                     [c for u in uuids for c in rows[1].get(u, [])], counts, whole_rows=True))])
     return synced
