@@ -269,9 +269,9 @@ def runsync_publisher(args) -> None:
     from collections import deque
 
     from tfdata.config import local_profiles
-    from tfdata.model.cells import text_to_blob
+    from tfdata.model.cells import now_us, text_to_blob
     from tfdata.sync.rows import UUID_REF
-    from tfdata.sync.simulate import ApiSimulator, now_us
+    from tfdata.sync.simulate import ApiSimulator
 
     targets = json.loads(Path(args.targets).read_text())
     sim = ApiSimulator(local_profiles()["old"])

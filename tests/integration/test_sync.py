@@ -125,7 +125,8 @@ def test_run_sync_loses_nothing_across_broker_restart_and_cassandra_outage(old, 
     Cassandra is stopped for 30 s. Nothing may be lost."""
     from tfdata.model.cells import Cell
     from tfdata.sync.rows import UUID_REF
-    from tfdata.sync.simulate import ApiSimulator, now_us
+    from tfdata.model.cells import now_us
+    from tfdata.sync.simulate import ApiSimulator
 
     from .sync_helpers import pick_objects
 
@@ -172,7 +173,8 @@ def test_run_sync_applies_a_burst_on_one_object_once_and_acks_every_message(old,
     from tfdata.model.cells import Cell
     from tfdata.stores.cassandra import CassandraStore
     from tfdata.sync.rows import UUID_REF
-    from tfdata.sync.simulate import ApiSimulator, now_us
+    from tfdata.model.cells import now_us
+    from tfdata.sync.simulate import ApiSimulator
 
     from .sync_helpers import pick_objects
 

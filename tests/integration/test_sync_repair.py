@@ -13,11 +13,11 @@ import uuid as uuidlib
 from click.testing import CliRunner
 
 from tfdata.cli import cli
-from tfdata.model.cells import Cell, TableRef
+from tfdata.model.cells import Cell, TableRef, now_us
 from tfdata.model.objects import ObjectSpec, decode_row
 from tfdata.stores.cassandra import CassandraStore
 from tfdata.stores.zookeeper import ZookeeperStore
-from tfdata.sync.catchup import catch_up, now_us, resync_rows
+from tfdata.sync.catchup import catch_up, resync_rows
 from tfdata.sync.copy import copy_tables
 from tfdata.sync.reconcile import Counts
 from tfdata.sync.rows import FQ_REF, SHARED_REF, UUID_REF, sync_object

@@ -6,9 +6,15 @@ Row keys and column names are blobs in Cassandra that TF fills with UTF-8 text. 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Iterable, Iterator
+
+
+def now_us() -> int:
+    """Now as a Cassandra write time (microseconds since the epoch)."""
+    return int(time.time() * 1_000_000)
 
 
 def blob_to_text(raw: bytes) -> str:

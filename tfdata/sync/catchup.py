@@ -29,10 +29,10 @@ has nothing left to write (at most ``passes``).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Iterator
 
+from ..model.cells import now_us
 from ..model.fqname import split_shared_column
 from ..ops.hashes import token_bounds
 from .reconcile import Counts, reconcile, sort_cells
@@ -40,10 +40,6 @@ from .rows import SHARED_REF, UUID_REF, ObjectChange, sync_objects
 
 LINKS_CHANGED = "META:latest_col_ts"
 DEFAULT_CLOCK_SKEW = 60.0  # seconds: API servers stamp cells with their own clocks
-
-
-def now_us() -> int:
-    return int(time.time() * 1_000_000)
 
 
 @dataclass
@@ -85,26 +81,20 @@ def resync_rows(old, new, keys: list[str], counts: Counts, links: dict | None = 
         for holder, column in link_cells(source) ^ link_cells(target):
             _, obj_type, named = column.split(":", 2)
             links.setdefault((obj_type, named), set()).add(holder)
-    before = counts.rows_added + counts.rows_updated + counts.rows_deleted
+    before = counts.rows_changed
     for actions in reconcile(source, target, counts, whole_rows=True):
         new.mutate([(UUID_REF, actions)])
-    return counts.rows_added + counts.rows_updated + counts.rows_deleted - before
+    return counts.rows_changed - before
 
 
 def resync_links(old, new, links: dict, counts: Counts, batch: int = 50) -> int:
     """Sync each object a changed link cell names, with the rows holding those cells as peers."""
-    changes = [ObjectChange(named, obj_type, None, holders) for (obj_type, named), holders in sorted(links.items())]
-    done: set[str] = set()
-    group: list[ObjectChange] = []
-    for change in changes + [None]:
-        if change is None or change.uuid in done or len(group) >= batch:
-            if group:
-                sync_objects(old, new, group, counts)
-            group = []
-            done = set()
-        if change is not None:
-            done.add(change.uuid)
-            group.append(change)
+    by_uuid: dict[str, ObjectChange] = {}
+    for (obj_type, named), holders in sorted(links.items()):
+        by_uuid.setdefault(named, ObjectChange(named, obj_type)).peers.update(holders)
+    changes = list(by_uuid.values())
+    for i in range(0, len(changes), batch):
+        sync_objects(old, new, changes[i:i + batch], counts)
     return len(changes)
 
 
@@ -127,7 +117,7 @@ def resync_shares(old, new, since_us: int, counts: Counts) -> tuple[int, set[str
                 note(cell.column)
             yield cell
 
-    before = counts.rows_added + counts.rows_updated + counts.rows_deleted
+    before = counts.rows_changed
     lo, hi = token_bounds(0, 1)
     for actions in reconcile(recent(old.token_range_cells(SHARED_REF, lo, hi)),
                              new.token_range_cells(SHARED_REF, lo, hi), counts, whole_rows=False):
@@ -136,7 +126,7 @@ def resync_shares(old, new, since_us: int, counts: Counts) -> tuple[int, set[str
         for _, column, _ in actions.cell_deletes:
             note(column)
         new.mutate([(SHARED_REF, actions)])
-    return counts.rows_added + counts.rows_updated + counts.rows_deleted - before, sharers
+    return counts.rows_changed - before, sharers
 
 
 def catch_up(old, new, copy_started_us: int, counts: Counts, clock_skew: float = DEFAULT_CLOCK_SKEW,

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import ConnectionFailed
-from ..model.cells import TableRef
+from ..model.cells import TableRef, now_us
 from ..ops.hashes import token_bounds
-from .catchup import DEFAULT_CLOCK_SKEW, catch_up, now_us
+from .catchup import DEFAULT_CLOCK_SKEW, catch_up
 from .reconcile import Counts, reconcile
 from .rows import UUID_REF
 
@@ -67,7 +67,7 @@ class Checkpoint:
             if header.get("identity") != identity:
                 raise ConnectionFailed(f"{path}: checkpoint belongs to another copy ({header.get('identity')}); "
                                        "remove it or use --restart")
-            self.started_us = header.get("started_us", 0)
+            self.started_us = header.get("started_us", 0)  # older checkpoints: catch-up looks at every row
             for line in lines[1:]:
                 try:
                     rec = json.loads(line)

@@ -57,6 +57,10 @@ class Counts:
     bumped: int = 0
     newer_on_target: int = 0  # same value, target write time newer: left alone
 
+    @property
+    def rows_changed(self) -> int:
+        return self.rows_added + self.rows_updated + self.rows_deleted
+
     def add(self, other: "Counts") -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))

@@ -15,15 +15,11 @@ import time
 import uuid as uuidlib
 from typing import Any
 
-from ..model.cells import Cell
+from ..model.cells import Cell, now_us
 from ..model.fqname import expected_shares, fq_name_column, shared_column
 from ..model.objects import ObjectSpec, decode_row, encode_json, object_columns, peer_columns, uuid_to_longs
 from ..stores.rabbitmq import EXCHANGE, connect, declare_exchange
 from .rows import FQ_REF, SHARED_REF, UUID_REF
-
-
-def now_us() -> int:
-    return int(time.time() * 1_000_000)
 
 
 class ApiSimulator:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.cells import Cell, TableRef
+from ..model.cells import Cell, TableRef, now_us
 from ..ops.diff import DiffOptions, changed_fields, diff_sources, object_document
 from .reconcile import Counts, reconcile, sort_cells
 from .rows import FQ_REF, SHARED_REF, UUID_REF, sync_object
@@ -63,8 +63,9 @@ def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | Non
     if not first:
         return result
     time.sleep(settle)
+    known = _KnownTables()
     for change in first:
-        if _still_differs(change, old_store, new_store, options):
+        if _still_differs(change, old_store, new_store, options, known):
             result.changes.append(change)
         else:
             result.settled += 1
@@ -74,14 +75,15 @@ def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | Non
     result.repaired = result.changes
     if dry_run:
         return result
-    repair_changes(old_store, new_store, result.changes)
+    repair_changes(old_store, new_store, result.changes, known)
     time.sleep(settle)
-    result.changes = [c for c in result.repaired if _still_differs(c, old_store, new_store, options)]
+    result.changes = [c for c in result.repaired if _still_differs(c, old_store, new_store, options, known)]
     return result
 
 
-def repair_changes(old_store, new_store, changes: list[dict[str, Any]]) -> Counts:
+def repair_changes(old_store, new_store, changes: list[dict[str, Any]], known: "_KnownTables | None" = None) -> Counts:
     """Make each difference equal to OLD on NEW, with OLD's write times (as run-sync would)."""
+    known = known or _KnownTables()
     counts = Counts()
     old_db, new_db = old_store.cassandra, new_store.cassandra
     znodes = []
@@ -93,10 +95,11 @@ def repair_changes(old_store, new_store, changes: list[dict[str, Any]]) -> Count
             _unshadow(old_db, new_db, UUID_REF, change["uuid"], counts)
         elif kind == "row":
             table = TableRef(change["keyspace"], change["table"])
-            source = sort_cells(_row(old_db, table, change["key"]))
+            source = sort_cells(known.row(old_db, table, change["key"]))
             if source:
                 new_db.ensure_tables([table])
-            target = sort_cells(_row(new_db, table, change["key"]))
+                known.created(new_db, table)
+            target = sort_cells(known.row(new_db, table, change["key"]))
             for actions in reconcile(source, target, counts, whole_rows=True):
                 new_db.mutate([(table, actions)])
             if source:
@@ -112,7 +115,7 @@ def _unshadow(old_db, new_db, table: TableRef, key: str, counts: Counts) -> None
     """Cells written with OLD's write time stay invisible under a newer tombstone on NEW (a delete
     made there by hand, or by a rollback): those are written again, stamped just after now."""
     target = {c.column: c.value for c in new_db.row_cells(table, key)}
-    stamp = int(time.time() * 1_000_000)
+    stamp = now_us()
     lost = [Cell(key, c.column, c.value, max(stamp, (c.writetime or 0) + 1))
             for c in old_db.row_cells(table, key) if target.get(c.column) != c.value]
     if lost:
@@ -120,9 +123,19 @@ def _unshadow(old_db, new_db, table: TableRef, key: str, counts: Counts) -> None
         counts.bumped += len(lost)
 
 
-def _row(db, table: TableRef, key: str) -> list:
-    """A row's cells; none when its table exists only on the other side."""
-    return db.row_cells(table, key) if table in set(db.tables()) else []
+class _KnownTables:
+    """Each side's tables, read once per verify: a row difference may name a table only one side has."""
+
+    def __init__(self) -> None:
+        self._tables: dict[int, set[TableRef]] = {}
+
+    def row(self, db, table: TableRef, key: str) -> list:
+        if id(db) not in self._tables:
+            self._tables[id(db)] = set(db.tables())
+        return db.row_cells(table, key) if table in self._tables[id(db)] else []
+
+    def created(self, db, table: TableRef) -> None:
+        self._tables.setdefault(id(db), set(db.tables())).add(table)
 
 
 _INDEX_TABLES = {"fq_name_index.": FQ_REF, "shared.": SHARED_REF}
@@ -183,7 +196,7 @@ def _zk_differences(old_zk, new_zk) -> list[dict[str, Any]]:
     return out
 
 
-def _still_differs(change: dict[str, Any], old_store, new_store, options: DiffOptions) -> bool:
+def _still_differs(change: dict[str, Any], old_store, new_store, options: DiffOptions, known: _KnownTables) -> bool:
     kind = change["kind"]
     if kind == "object":
         a = old_store.cassandra.row_cells(UUID_REF, change["uuid"])
@@ -196,8 +209,8 @@ def _still_differs(change: dict[str, Any], old_store, new_store, options: DiffOp
                                    object_document(change["uuid"], b, options)))
     if kind == "row":
         table = TableRef(change["keyspace"], change["table"])
-        a = {c.column: c.value for c in _row(old_store.cassandra, table, change["key"])}
-        b = {c.column: c.value for c in _row(new_store.cassandra, table, change["key"])}
+        a = {c.column: c.value for c in known.row(old_store.cassandra, table, change["key"])}
+        b = {c.column: c.value for c in known.row(new_store.cassandra, table, change["key"])}
         return a != b
     if kind == "znode":
         def data(zk, path):
