@@ -125,6 +125,65 @@ def test_catch_up_withdraws_a_share_the_copy_took_before_it_was_withdrawn(old, n
         new_db.close()
 
 
+def test_an_apply_keeps_no_share_cell_the_row_it_writes_does_not_name(old, new, tmp_path):
+    load_generated(old, tmp_path, 300)
+    port, _ = port_with_group(old)
+    project = pick_objects(old)["project"][-1]
+    shared = {"owner": "cloud-admin", "owner_access": 7, "global_access": 0,
+              "share": [{"tenant": f"tenant:{project.uuid}", "tenant_access": 5}]}
+    column = f"tenant:{project.uuid}:{port}"
+    sim = ApiSimulator(old, publish=False)
+    old_db, new_db = CassandraStore(old), CassandraStore(new)
+    try:
+        sim.update(port, set_props={"perms2": shared})
+        copy_tables(old_db, new_db, clock_skew=None)
+
+        def share_cells(store):
+            return {c.column for c in store.row_cells(SHARED_REF, "virtual_machine_interface") if port in c.column}
+
+        assert share_cells(new_db) == {column}
+        # the withdrawal half done on OLD, as an apply of an earlier notification reads it: the
+        # row no longer shares, the shared cell is not deleted yet
+        withdrawn = json.dumps({**shared, "share": []})
+        old_db.write_cells(UUID_REF, [Cell(port, "prop:perms2", withdrawn, now_us())])
+        assert share_cells(old_db) == {column}
+        sync_object(old_db, new_db, port, "virtual_machine_interface", None, set(), Counts())
+        assert share_cells(new_db) == set()  # kept, no later apply could find it: neither row names it
+        # the withdrawal ends; its own notification's apply then finds both sides equal
+        old_db.delete_cells(SHARED_REF, [("virtual_machine_interface", column)], now_us())
+        sync_object(old_db, new_db, port, "virtual_machine_interface", None, set(), Counts())
+        assert share_cells(new_db) == share_cells(old_db) == set()
+        assert cells(new_db, port) == cells(old_db, port)
+    finally:
+        sim.close()
+        old_db.close()
+        new_db.close()
+
+
+def test_an_apply_keeps_no_backref_the_row_it_writes_does_not_name(old, new, tmp_path):
+    load_generated(old, tmp_path, 300)
+    port, group = port_with_group(old)
+    old_db, new_db = CassandraStore(old), CassandraStore(new)
+    try:
+        copy_tables(old_db, new_db, clock_skew=None)
+        backref = f"backref:virtual_machine_interface:{port}"
+        assert backref in {c for c, _ in cells(new_db, group)}
+        # the ref's removal half done on OLD, as an apply of an earlier notification reads it: the
+        # port's ref: cell is gone, the group's backref: cell not yet
+        old_db.delete_cells(UUID_REF, [(port, f"ref:security_group:{group}")], now_us())
+        assert backref in {c for c, _ in cells(old_db, group)}
+        sync_object(old_db, new_db, port, "virtual_machine_interface", None, set(), Counts())
+        assert backref not in {c for c, _ in cells(new_db, group)}  # else no later apply would find it
+        # the removal ends; its own notification's apply then finds both sides equal
+        old_db.delete_cells(UUID_REF, [(group, backref)], now_us())
+        sync_object(old_db, new_db, port, "virtual_machine_interface", None, set(), Counts())
+        assert cells(new_db, group) == cells(old_db, group)
+        assert cells(new_db, port) == cells(old_db, port)
+    finally:
+        old_db.close()
+        new_db.close()
+
+
 def test_sync_pre_reports_its_catch_up_and_leaves_new_equal(old, new, tmp_path):
     load_generated(old, tmp_path, 300)  # generated write times are in the past: outside the catch-up
     port_with_group(old)  # links of the project, network and group change now, within the clock skew

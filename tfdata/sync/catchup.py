@@ -12,9 +12,10 @@ comes back) and made equal to OLD row by row.
 obj_shared_table has the same hazard without a META marker: run-sync derives an object's shared
 cells from its perms2 on both sides, so a share cell copied at another moment than the object's
 row (granted before that moment, withdrawn after it) is one neither side's perms2 names any more.
-That table holds one row per type and one cell per share, so each pass makes all of it equal
-again, and copies again the object row of every share cell it had to change or that changed
-since the copy began: the row and its shares on NEW then come from the same moment.
+That table holds one row per type and one cell per share, so each pass compares all of it and
+syncs, the way run-sync does, every object with a share cell that differs or changed since the
+copy began, the cells found included: NEW keeps a share cell only while its row of the object
+names it, which is what lets a later notification find it.
 
 Copying a row by itself can still pair it with another moment of its peers (the pass reads a
 group's row between a ref's addition and its removal, the referrer outside that window). So for
@@ -98,35 +99,33 @@ def resync_links(old, new, links: dict, counts: Counts, batch: int = 50) -> int:
     return len(changes)
 
 
-def resync_shares(old, new, since_us: int, counts: Counts) -> tuple[int, set[str]]:
-    """Make obj_shared_table of NEW equal to OLD's. Returns the rows that needed writes and the
-    uuids of the objects whose share cells changed on NEW or on OLD since ``since_us``."""
+def shares_to_recheck(old, new, since_us: int) -> list[ObjectChange]:
+    """Objects whose share cells differ between OLD and NEW or changed on OLD since ``since_us``,
+    each with those share columns (NEW may hold them only while its row of the object names them)."""
     if SHARED_REF not in set(old.tables()):
-        return 0, set()
+        return []
     new.ensure_tables([SHARED_REF])
-    sharers: set[str] = set()
+    found: dict[str, ObjectChange] = {}
 
-    def note(column: str) -> None:
+    def note(obj_type: str, column: str) -> None:
         split = split_shared_column(column)
         if split:
-            sharers.add(split[2])
+            found.setdefault(split[2], ObjectChange(split[2], obj_type)).shares.add(column)
 
     def recent(cells):
         for cell in cells:
             if (cell.writetime or 0) >= since_us:
-                note(cell.column)
+                note(cell.key, cell.column)
             yield cell
 
-    before = counts.rows_changed
     lo, hi = token_bounds(0, 1)
     for actions in reconcile(recent(old.token_range_cells(SHARED_REF, lo, hi)),
-                             new.token_range_cells(SHARED_REF, lo, hi), counts, whole_rows=False):
+                             new.token_range_cells(SHARED_REF, lo, hi), Counts(), whole_rows=False):
         for cell in actions.writes:
-            note(cell.column)
-        for _, column, _ in actions.cell_deletes:
-            note(column)
-        new.mutate([(SHARED_REF, actions)])
-    return counts.rows_changed - before, sharers
+            note(cell.key, cell.column)
+        for key, column, _ in actions.cell_deletes:
+            note(key, column)
+    return [found[u] for u in sorted(found)]
 
 
 def catch_up(old, new, copy_started_us: int, counts: Counts, clock_skew: float = DEFAULT_CLOCK_SKEW,
@@ -149,11 +148,11 @@ def catch_up(old, new, copy_started_us: int, counts: Counts, clock_skew: float =
                 keys = []
         rewritten += resync_rows(old, new, keys, counts, links)
         result.rows_checked += len(keys)
-        shared_rows, sharers = resync_shares(old, new, since, counts)
-        rewritten += shared_rows
-        sharers = sorted(sharers)
+        sharers = shares_to_recheck(old, new, since)
         for i in range(0, len(sharers), batch):
-            rewritten += resync_rows(old, new, sharers[i:i + batch], counts, links)
+            before = counts.rows_changed
+            sync_objects(old, new, sharers[i:i + batch], counts)
+            rewritten += counts.rows_changed - before
         result.rows_checked += len(sharers)
         result.links_rechecked += resync_links(old, new, links, counts, batch)
         result.rows_rewritten += rewritten

@@ -31,6 +31,7 @@ class ObjectChange:
     type: str | None = None
     fq_name: list[str] | None = None
     peers: set[str] = field(default_factory=set)  # named by the message body (parent, ref targets)
+    shares: set[str] = field(default_factory=set)  # shared-table columns a scan found; only ever deleted
 
 
 def sync_object(old, new, uuid: str, obj_type: str | None, fq_name: list[str] | None, extra_peers: set[str],
@@ -59,31 +60,37 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
     members = set(uuids)
     synced: dict[str, set[str]] = {}
     wanted: dict[str, set[str]] = {}  # peer -> link cells of these objects on it
-    writable: dict[str, set[str]] = {}  # peer -> those of them that may be written, not only deleted
+    linked: dict[str, set[str]] = {}  # peer -> those of them NEW may hold: OLD's row names the peer
     links: set[str] = set()
     names: dict[str, set[str]] = {}  # type -> fq-name index columns
     shares: dict[str, set[str]] = {}  # type -> shared columns
+    granted: dict[str, set[str]] = {}  # type -> those of them OLD's row names: the only ones NEW may hold
     for change in changes:
         uuid = change.uuid
         peers: set[str] = set()  # named by the object's rows
+        named_by_old: set[str] = set()  # named by OLD's row, the one written last
         types = {change.type} if change.type else set()
         fq_names = {tuple(change.fq_name)} if change.fq_name else set()
-        own_shares: set[str] = set()
-        for side in rows:
+        own_shares: set[str] = set(change.shares)
+        for index, side in enumerate(rows):
             cells = side.get(uuid)
             if not cells:
                 continue
             obj = decode_row(uuid, cells)
-            if obj.parent:
-                peers.add(obj.parent[1])
-            peers.update(u for (_, u) in obj.refs)
-            peers.update(u for (_, u) in obj.children)  # a deleted parent's children lose their parent cell
+            named_peers = {u for (_, u) in obj.refs} | {u for (_, u) in obj.children}  # children: a
+            if obj.parent:  # deleted parent's children lose their parent cell
+                named_peers.add(obj.parent[1])
+            peers.update(named_peers)
+            if index == 0:
+                named_by_old.update(named_peers)
             if obj.type:
                 types.add(obj.type)
             if obj.fq_name:
                 fq_names.add(tuple(obj.fq_name))
-            own_shares.update(shared_column(kind, owner, uuid)
-                              for kind, owner, _ in expected_shares(obj.props.get("perms2")))
+            named = {shared_column(kind, owner, uuid) for kind, owner, _ in expected_shares(obj.props.get("perms2"))}
+            own_shares.update(named)
+            if index == 0:
+                granted.setdefault(obj.type or change.type or "", set()).update(named)
         peers.discard(uuid)
         extra = set(change.peers) - peers - {uuid}
         synced[uuid] = {uuid} | peers | extra
@@ -93,15 +100,14 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
         for peer in (peers | extra) - members:  # a peer in this call has its whole row made equal below
             wanted.setdefault(peer, set()).update(own_links)
             links.update(own_links)
-            writable.setdefault(peer, set()).update(own_links if peer in peers else {"META:latest_col_ts"})
+            linked.setdefault(peer, set()).update(own_links if peer in named_by_old else {"META:latest_col_ts"})
         for t in types:
             names.setdefault(t, set()).update(fq_name_column(list(n), uuid) for n in fq_names)
             shares.setdefault(t, set()).update(own_shares)
     # On a peer's row these objects can only have changed their own link cells and META: read those
     # cells, not the peers' whole (often very wide) rows; likewise some cells of the type-wide
     # fq-name and shared rows. One read asks every peer for every object's link cells; what comes
-    # back is then cut to each object's own peers: a link cell written on a peer that the object's
-    # row (as read above) does not name could never be found again by a later apply.
+    # back is then cut to each object's own peers.
     reads: list[tuple[TableRef, list[str], list[str]]] = []
     if wanted:
         reads.append((UUID_REF, sorted(wanted), sorted(links)))
@@ -111,20 +117,23 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
     in_flight = [(table, old.read_async(table, keys, columns), new.read_async(table, keys, columns))
                  for table, keys, columns in reads]
 
-    def own(table: TableRef, cells: list[Cell]) -> list[Cell]:
-        if table != UUID_REF:
-            return cells
-        return [c for c in cells if c.column in wanted.get(c.key, ())]
-
-    def allowed(table: TableRef, actions: Actions) -> Actions:
-        """On a peer the object's rows do not name (one only a message or a caller named) a link
-        cell may go, never come: the object's row would not lead a later apply back to it."""
+    def own(table: TableRef, cells: list[Cell], source: bool) -> list[Cell]:
+        """The cells of the read that NEW holds (target) or is made to hold (source). A link or
+        share cell is held only while the row written last (OLD's, as read above) names its peer
+        or share: no later apply could find one that neither side's row names, its own
+        notification's included. Such a cell is what a change half done on OLD leaves (a ref or a
+        share withdrawn from the row, its cell on the peer or in the shared table not deleted
+        yet), and what a peer named only by a message or a caller holds."""
         if table == UUID_REF:
-            actions.writes = [c for c in actions.writes if c.column in writable.get(c.key, ())]
-        return actions
+            keep = linked if source else wanted
+        elif table == SHARED_REF and source:
+            keep = granted
+        else:
+            return cells
+        return [c for c in cells if c.column in keep.get(c.key, ())]
 
-    new.mutate([(table, allowed(table, _actions(own(table, a.result()), own(table, b.result()), counts,
-                                                whole_rows=False)))
+    new.mutate([(table, _actions(own(table, a.result(), True), own(table, b.result(), False), counts,
+                                 whole_rows=False))
                 for table, a, b in in_flight])
     new.mutate([(UUID_REF, _actions([c for u in uuids for c in rows[0].get(u, [])],
                                     [c for u in uuids for c in rows[1].get(u, [])], counts, whole_rows=True))])
