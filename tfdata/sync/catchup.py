@@ -37,9 +37,8 @@ from ..model.cells import now_us
 from ..model.fqname import split_shared_column
 from ..ops.hashes import token_bounds
 from .reconcile import Counts, reconcile, sort_cells
-from .rows import SHARED_REF, UUID_REF, ObjectChange, sync_objects
+from .rows import LINKS_CHANGED, SHARED_REF, UUID_REF, ObjectChange, sync_objects
 
-LINKS_CHANGED = "META:latest_col_ts"
 DEFAULT_CLOCK_SKEW = 60.0  # seconds: API servers stamp cells with their own clocks
 
 

@@ -24,6 +24,22 @@ def _actions(source: list[Cell], target: list[Cell], counts: Counts, whole_rows:
     return merged
 
 
+LINKS_CHANGED = "META:latest_col_ts"
+
+
+def _link_cells(uuid: str, types: set[str], symmetric: bool) -> tuple[set[str], set[str]]:
+    """The cells on a peer's row that name this object: (mirrors, own). A mirror cell (backref:,
+    children:, a same-type ref:) follows this object's row; the peer's own ref: or parent: cell
+    follows the peer's row (META is the peer's too, whoever changed it)."""
+    mirrors: set[str] = set()
+    own = {LINKS_CHANGED}
+    for t in types or {""}:
+        mirrors.update((f"backref:{t}:{uuid}", f"children:{t}:{uuid}"))
+        (mirrors if symmetric else own).add(f"ref:{t}:{uuid}")
+        own.add(f"parent:{t}:{uuid}")
+    return mirrors, own
+
+
 @dataclass
 class ObjectChange:
     """One object run-sync must make equal on NEW, with what its notification(s) said."""
@@ -60,7 +76,8 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
     members = set(uuids)
     synced: dict[str, set[str]] = {}
     wanted: dict[str, set[str]] = {}  # peer -> link cells of these objects on it
-    linked: dict[str, set[str]] = {}  # peer -> those of them NEW may hold: OLD's row names the peer
+    held: dict[str, set[str]] = {}  # peer -> those of them NEW may hold (the others are deleted)
+    writable: dict[str, set[str]] = {}  # peer -> those of them that may be written, not only deleted
     links: set[str] = set()
     names: dict[str, set[str]] = {}  # type -> fq-name index columns
     shares: dict[str, set[str]] = {}  # type -> shared columns
@@ -69,6 +86,7 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
         uuid = change.uuid
         peers: set[str] = set()  # named by the object's rows
         named_by_old: set[str] = set()  # named by OLD's row, the one written last
+        symmetric: set[str] = set()  # same-type ref targets: both rows hold a ref: cell
         types = {change.type} if change.type else set()
         fq_names = {tuple(change.fq_name)} if change.fq_name else set()
         own_shares: set[str] = set(change.shares)
@@ -81,6 +99,7 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
             if obj.parent:  # deleted parent's children lose their parent cell
                 named_peers.add(obj.parent[1])
             peers.update(named_peers)
+            symmetric.update(u for (t, u) in obj.refs if t == obj.type)
             if index == 0:
                 named_by_old.update(named_peers)
             if obj.type:
@@ -94,13 +113,13 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
         peers.discard(uuid)
         extra = set(change.peers) - peers - {uuid}
         synced[uuid] = {uuid} | peers | extra
-        own_links = {"META:latest_col_ts"}
-        for t in types or {""}:
-            own_links.update((f"backref:{t}:{uuid}", f"ref:{t}:{uuid}", f"children:{t}:{uuid}", f"parent:{t}:{uuid}"))
         for peer in (peers | extra) - members:  # a peer in this call has its whole row made equal below
-            wanted.setdefault(peer, set()).update(own_links)
-            links.update(own_links)
-            linked.setdefault(peer, set()).update(own_links if peer in named_by_old else {"META:latest_col_ts"})
+            mirrors, own = _link_cells(uuid, types, peer in symmetric)
+            wanted.setdefault(peer, set()).update(mirrors | own)
+            links.update(mirrors | own)
+            held.setdefault(peer, set()).update((mirrors if peer in named_by_old else set()) | own)
+            writable.setdefault(peer, set()).update((mirrors if peer in named_by_old else set())
+                                                    | (own if peer in peers else {LINKS_CHANGED}))
         for t in types:
             names.setdefault(t, set()).update(fq_name_column(list(n), uuid) for n in fq_names)
             shares.setdefault(t, set()).update(own_shares)
@@ -118,22 +137,29 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
                  for table, keys, columns in reads]
 
     def own(table: TableRef, cells: list[Cell], source: bool) -> list[Cell]:
-        """The cells of the read that NEW holds (target) or is made to hold (source). A link or
-        share cell is held only while the row written last (OLD's, as read above) names its peer
-        or share: no later apply could find one that neither side's row names, its own
-        notification's included. Such a cell is what a change half done on OLD leaves (a ref or a
-        share withdrawn from the row, its cell on the peer or in the shared table not deleted
-        yet), and what a peer named only by a message or a caller holds."""
+        """The cells of the read that NEW holds (target) or is made to hold (source). A mirror
+        cell on a peer, or a share cell, only while the row written last (OLD's, as read above)
+        names that peer or share: no later apply could find one that neither side's row names,
+        its own notification's included. Such a cell is what a change half done on OLD leaves (a
+        ref or a share withdrawn from the row, its cell on the peer or in the shared table not
+        deleted yet), and what a peer named only by a message or a caller holds."""
         if table == UUID_REF:
-            keep = linked if source else wanted
+            keep = held if source else wanted
         elif table == SHARED_REF and source:
             keep = granted
         else:
             return cells
         return [c for c in cells if c.column in keep.get(c.key, ())]
 
-    new.mutate([(table, _actions(own(table, a.result(), True), own(table, b.result(), False), counts,
-                                 whole_rows=False))
+    def allowed(table: TableRef, actions: Actions) -> Actions:
+        """A peer's own cells that name these objects (its ref: or parent: cell) may be deleted
+        on it, never written, unless these objects' rows name the peer."""
+        if table == UUID_REF:
+            actions.writes = [c for c in actions.writes if c.column in writable.get(c.key, ())]
+        return actions
+
+    new.mutate([(table, allowed(table, _actions(own(table, a.result(), True), own(table, b.result(), False),
+                                                counts, whole_rows=False)))
                 for table, a, b in in_flight])
     new.mutate([(UUID_REF, _actions([c for u in uuids for c in rows[0].get(u, [])],
                                     [c for u in uuids for c in rows[1].get(u, [])], counts, whole_rows=True))])
