@@ -60,6 +60,29 @@ def test_snapshot_of_cluster_equals_snapshot_of_its_dump_and_exports_back(old, t
     assert (tmp_path / "old.tfsnap").stat().st_mode & 0o777 == 0o600
 
 
+def test_parallel_readers_write_the_same_snapshot_as_one(old, tmp_path):
+    """Cells, row and range hashes, objects and empty rows do not depend on how many processes
+    read Cassandra (the upstream sample holds literals and rows without cells)."""
+    assert run("load", str(UPSTREAM_SAMPLE), "--to", "old").exit_code == 0
+    for readers in (1, 3):
+        result = run("snapshot", "old", "-o", str(tmp_path / f"r{readers}.tfsnap"), "--readers", str(readers))
+        assert result.exit_code == 0, result.output
+    assert not [p.name for p in tmp_path.iterdir() if ".part" in p.name or ".tmp-" in p.name]
+    conn = sqlite3.connect(tmp_path / "r3.tfsnap")
+    conn.execute("ATTACH DATABASE ? AS one", (str(tmp_path / "r1.tfsnap"),))
+    for table in ("cells", "row_hashes", "range_hashes", "objects", "empty_rows", "znodes", "tables"):
+        counts = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        assert counts == conn.execute(f"SELECT count(*) FROM one.{table}").fetchone()[0], table
+        assert conn.execute(f"SELECT count(*) FROM (SELECT * FROM {table} EXCEPT SELECT * FROM one.{table})"
+                            ).fetchone()[0] == 0, table
+    assert conn.execute("SELECT count(*) FROM empty_rows").fetchone()[0] > 0
+    assert conn.execute("SELECT count(*) FROM cells WHERE literal = 1").fetchone()[0] > 0
+    conn.close()
+    a, b = manifest(tmp_path / "r1.tfsnap"), manifest(tmp_path / "r3.tfsnap")
+    assert a["tables"] == b["tables"] and a["counts"] == b["counts"]
+    assert "OK" in run("snapshots", "verify", str(tmp_path / "r3.tfsnap")).output
+
+
 @pytest.mark.skipif(not SMALL.exists(), reason="fixtures/small-dump.json missing")
 def test_snapshot_is_queryable_with_sqlite_utils(old, tmp_path):
     snap = tmp_path / "s.tfsnap"

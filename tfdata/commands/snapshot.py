@@ -16,10 +16,12 @@ from .common import opened
 @click.option("--consistent", is_flag=True,
               help="Live clusters: capture changes made during the scan via RabbitMQ and re-read them.")
 @click.option("--force", is_flag=True, help="Overwrite an existing snapshot file.")
+@click.option("--readers", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Live clusters: processes reading Cassandra at once (per-cell work is CPU-bound).")
 @click.option("--dry-run", is_flag=True, help="Connect and list what would be captured; write nothing.")
 @FORMAT_OPTION
 @click.pass_context
-def command(ctx, source, output, consistent, force, dry_run, output_format):
+def command(ctx, source, output, consistent, force, readers, dry_run, output_format):
     """Capture SOURCE (profile, dump or snapshot) into one SQLite snapshot file (mode 0600)."""
     path = output or str(default_path(source.rsplit("/", 1)[-1]))
     with opened(ctx, source) as src:
@@ -31,7 +33,8 @@ def command(ctx, source, output, consistent, force, dry_run, output_format):
             return
         with Progress(output_format == "text") as progress:
             task = progress.task(f"snapshot {source}")
-            result = take_snapshot(src, path, force=force, consistent=consistent, on_cell=task.advance)
+            result = take_snapshot(src, path, force=force, consistent=consistent, on_cell=task.advance,
+                                   readers=readers)
     counts = result.manifest["counts"]
     if output_format == "json":
         emit_json({"path": result.path, "counts": counts, "mode": result.manifest["mode"],

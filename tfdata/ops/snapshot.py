@@ -34,12 +34,14 @@ class SnapshotResult:
 
 def take_snapshot(source, path: str | os.PathLike, force: bool = False, consistent: bool = False,
                   on_cell: Callable[[], None] | None = None, max_drain_rounds: int = 20,
-                  settle_seconds: float = 1.0) -> SnapshotResult:
+                  settle_seconds: float = 1.0, readers: int = 1) -> SnapshotResult:
     """Stream a source into a new snapshot file.
 
     ``consistent`` (live clusters): a durable queue bound to vnc_config.object-update is declared
     before the scan; afterwards every row a notified change touched is read again, until a round
     brings no new notification, so config_db_uuid matches one moment's state.
+    ``readers`` (live clusters): processes reading Cassandra at once (snapshot.parallel); the
+    file is the same whatever their number.
     """
     writer = SnapshotWriter(path, force=force)
     capture = None
@@ -48,14 +50,26 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
             if source.info.kind != "cluster":
                 raise InputError("--consistent needs a live cluster as SOURCE")
             capture = _Capture(source.profile)
-        for table in source.tables():
+        tables = source.tables()
+        for table in tables:
             writer.add_table(table)
-        for table, cell in source.cells():
-            writer.add_cell(table, cell)
-            if on_cell:
-                on_cell()
-        for node in source.znodes():
-            writer.add_znode(node)
+
+        def walk_zookeeper() -> None:
+            for node in source.znodes():
+                writer.add_znode(node)
+
+        if readers > 1 and source.info.kind == "cluster":
+            from ..snapshot.parallel import read_in_parallel
+
+            read_in_parallel(source.profile, writer, tables, readers, on_cell, meanwhile=walk_zookeeper)
+            for table, cell in source.cassandra.empty_rows(tables):
+                writer.add_cell(table, cell)
+        else:
+            for table, cell in source.cells():
+                writer.add_cell(table, cell)
+                if on_cell:
+                    on_cell()
+            walk_zookeeper()
         rereads = notes = 0
         if capture is not None:
             rereads, notes = capture.reconcile(source, writer, max_drain_rounds, settle_seconds)

@@ -40,12 +40,17 @@ def range_of(key: str, ranges: int = RANGES) -> int:
 
 def cell_hashes(table: str, cell: Cell) -> tuple[int, int]:
     """(content hash, content+writetime hash) of one cell."""
-    base = _SEP.join((table.encode(), text_to_blob(cell.key), text_to_blob(cell.column or ""),
-                      text_to_blob(cell.value), b"L" if cell.literal else b"T",
-                      b"E" if cell.column is None else b"C"))
-    content = int.from_bytes(hashlib.blake2b(base, digest_size=16).digest(), "big")
-    timed = int.from_bytes(hashlib.blake2b(base + _SEP + str(cell.writetime).encode(), digest_size=16).digest(), "big")
-    return content, timed
+    return _cell_hashes(table.encode() + _SEP + text_to_blob(cell.key) + _SEP, cell)
+
+
+def _cell_hashes(row_prefix: bytes, cell: Cell) -> tuple[int, int]:
+    """cell_hashes with the table and key part already encoded (it is the same for a whole row)."""
+    digest = hashlib.blake2b(row_prefix + _SEP.join((
+        text_to_blob(cell.column or ""), text_to_blob(cell.value), b"L" if cell.literal else b"T",
+        b"E" if cell.column is None else b"C")), digest_size=16)
+    content = int.from_bytes(digest.digest(), "big")
+    digest.update(_SEP + str(cell.writetime).encode())  # the same as hashing base + SEP + time at once
+    return content, int.from_bytes(digest.digest(), "big")
 
 
 def znode_hash(node: ZNode) -> int:
@@ -80,15 +85,19 @@ class TableHasher:
     _last_range: int = 0
     _row_content: int = 0
     _row_timed: int = 0
+    _row_prefix: bytes = b""
+    _row_hash: RangeHash | None = None
 
     def add(self, cell: Cell) -> int:
         if cell.key != self._last_key:
             self.end_row()
             self._last_key = cell.key
             self._last_range = range_of(cell.key, self.ranges)
-            self.by_range.setdefault(self._last_range, RangeHash()).rows += 1
-        content, timed = cell_hashes(self.table, cell)
-        self.by_range[self._last_range].add(content, timed, 1 if cell.column is not None else 0)
+            self._row_hash = self.by_range.setdefault(self._last_range, RangeHash())
+            self._row_hash.rows += 1
+            self._row_prefix = self.table.encode() + _SEP + text_to_blob(cell.key) + _SEP
+        content, timed = _cell_hashes(self._row_prefix, cell)
+        self._row_hash.add(content, timed, 1 if cell.column is not None else 0)
         self._row_content = (self._row_content + content) % _MOD
         self._row_timed = (self._row_timed + timed) % _MOD
         return self._last_range

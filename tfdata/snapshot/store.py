@@ -30,7 +30,7 @@ from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
 from ..model.objects import TfObject
 from ..model.zk import STAT_FIELDS, ZNode
 from ..stores.base import SourceInfo, table_order
-from .hashing import RANGES, TableHasher, combine_hex, to_blob, znode_hash
+from .hashing import RANGES, RangeHash, TableHasher, combine_hex, to_blob, znode_hash
 
 FORMAT_VERSION = 1
 _BATCH = 5000
@@ -78,14 +78,15 @@ def _object_row(obj: TfObject, rng: int) -> tuple:
 class SnapshotWriter:
     """Builds a snapshot in a temporary file (mode 0600) and renames it into place at finish()."""
 
-    def __init__(self, path: str | os.PathLike, force: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, force: bool = False, part: bool = False) -> None:
+        """``part``: one parallel reader's share, written at ``path`` itself (see finish_part)."""
         self.path = Path(path)
         if self.path.exists() and not force:
             from ..errors import TargetNotEmpty
 
             raise TargetNotEmpty(f"{self.path}: file exists (use --force to overwrite)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self._tmp = self.path if part else self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
         self._tmp.unlink(missing_ok=True)
         fd = os.open(self._tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(fd)
@@ -103,6 +104,11 @@ class SnapshotWriter:
         self._objects: list[tuple] = []
         self._row_key: tuple | None = None
         self._row_cells: list[Cell] = []
+        self._table: TableRef | None = None  # add_cell's current table, its hasher, and row key
+        self._hasher: TableHasher | None = None
+        self._objects_table = False
+        self._key: str | None = None
+        self._key_blob = b""
 
     # ------------------------------------------------------------------ cells
     def add_table(self, table: TableRef) -> None:
@@ -112,15 +118,21 @@ class SnapshotWriter:
                               (table.keyspace, table.table, len(self.hashers)))
 
     def add_cell(self, table: TableRef, cell: Cell) -> None:
-        self.add_table(table)
-        rng = self.hashers[table].add(cell)
-        if table.keyspace == CONFIG_KEYSPACE and table.table == UUID_TABLE:
+        if table is not self._table:  # cells come table by table: the per-table work once per table
+            self.add_table(table)
+            self._table, self._hasher = table, self.hashers[table]
+            self._objects_table = table.keyspace == CONFIG_KEYSPACE and table.table == UUID_TABLE
+            self._key = None
+        rng = self._hasher.add(cell)
+        if self._objects_table:
             self._collect_object_cell(cell, rng)
+        if cell.key != self._key:
+            self._key, self._key_blob = cell.key, text_to_blob(cell.key)
         if cell.column is None:
             self.conn.execute("INSERT OR IGNORE INTO empty_rows VALUES (?, ?, ?, ?)",
-                              (table.keyspace, table.table, text_to_blob(cell.key), rng))
+                              (table.keyspace, table.table, self._key_blob, rng))
             return
-        self._cells.append((table.keyspace, table.table, text_to_blob(cell.key), text_to_blob(cell.column),
+        self._cells.append((table.keyspace, table.table, self._key_blob, text_to_blob(cell.column),
                             cell.value, cell.writetime, int(cell.literal), rng))
         if len(self._cells) >= _BATCH:
             self._flush_cells()
@@ -200,6 +212,45 @@ class SnapshotWriter:
         self.conn.execute("INSERT OR REPLACE INTO znodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           (node.path, node.data, *stat, int(node.stat is not None), leaf))
         self.znode_count += 1
+
+    # ------------------------------------------------------------------ parallel readers
+    def finish_part(self) -> dict[tuple[str, str], dict[int, tuple[int, int, int, int]]]:
+        """Close a part file; returns its sums (rows, cells, content, timed) per table and range."""
+        self._flush_cells()
+        self._finish_object()
+        self._flush_objects()
+        for hasher in self.hashers.values():
+            hasher.end_row()
+        self._flush_row_hashes()
+        self.conn.commit()
+        self.conn.close()
+        return {(t.keyspace, t.table): {rng: (h.rows, h.cells, h.content, h.timed) for rng, h in hasher.by_range.items()}
+                for t, hasher in self.hashers.items()}
+
+    def merge_part(self, part: str | os.PathLike, sums: dict[tuple[str, str], dict[int, tuple[int, int, int, int]]]) -> None:
+        """Take a part file's rows (SQLite copies them) and add its sums: range hashes are sums,
+        so the order in which the parts read their ranges does not matter."""
+        self._flush_cells()
+        self._flush_objects()
+        self._flush_row_hashes()
+        self.conn.commit()
+        self.conn.execute("ATTACH DATABASE ? AS part", (str(part),))
+        try:
+            for name in ("cells", "row_hashes", "objects", "empty_rows"):
+                self.conn.execute(f"INSERT INTO main.{name} SELECT * FROM part.{name}")
+            self.conn.commit()
+        except sqlite3.IntegrityError as exc:
+            raise InputError(f"source holds the same cell or row twice ({exc})") from None
+        finally:
+            self.conn.execute("DETACH DATABASE part")
+        for (keyspace, tbl), ranges in sums.items():
+            table = TableRef(keyspace, tbl)
+            self.add_table(table)
+            by_range = self.hashers[table].by_range
+            for rng, (rows, cells, content, timed) in ranges.items():
+                merged = by_range.setdefault(rng, RangeHash())
+                merged.rows += rows
+                merged.add(content, timed, cells)
 
     # ------------------------------------------------------------------ finish
     def finish(self, manifest: dict[str, Any]) -> dict[str, Any]:

@@ -174,19 +174,25 @@ class CassandraStore:
                     stmt = self._prepared[cql] = self.session.prepare(cql)
         return stmt
 
-    def cells(self, tables: Iterable[TableRef] | None = None) -> Iterator[tuple[TableRef, Cell]]:
+    def cells(self, tables: Iterable[TableRef] | None = None, ranges: list[tuple[int, int]] | None = None,
+              empty_rows: bool = True) -> Iterator[tuple[TableRef, Cell]]:
+        """Every cell, table by table. ``ranges``: only those token ranges (a parallel reader's
+        share); ``empty_rows``: also the rows a dump loaded without cells (see empty_rows())."""
         for table in (table_order(tables) if tables is not None else self.tables()):
             irregular = self._irregularities(table)
-            if not irregular:
-                for cell in self.table_cells(table):
-                    yield table, cell
-                continue
-            for cell in self.table_cells(table):
-                marker = irregular.get((cell.key, cell.column))
+            for cell in self.table_cells(table, ranges):
+                marker = irregular.get((cell.key, cell.column)) if irregular else None
                 if marker is not None and marker == (cell.value, cell.writetime):
                     cell = Cell(cell.key, cell.column, cell.value, cell.writetime, literal=True)
                 yield table, cell
-            for (key, column), _ in irregular.items():
+            if empty_rows:
+                yield from self.empty_rows([table], irregular)
+
+    def empty_rows(self, tables: Iterable[TableRef], irregular: dict | None = None) -> Iterator[tuple[TableRef, Cell]]:
+        """Rows a dump held without cells that still have none (a cell-less Cell each)."""
+        for table in tables:
+            marks = irregular if irregular is not None else self._irregularities(table)
+            for (key, column), _ in marks.items():
                 if column is None and not self.row_cells(table, key):
                     yield table, Cell(key, None, "", None)
 
