@@ -83,6 +83,23 @@ def test_parallel_readers_write_the_same_snapshot_as_one(old, tmp_path):
     assert "OK" in run("snapshots", "verify", str(tmp_path / "r3.tfsnap")).output
 
 
+def test_a_reader_that_fails_stops_the_snapshot_and_leaves_no_file(tmp_path):
+    import dataclasses
+
+    from tfdata.config import local_profiles
+    from tfdata.errors import ConnectionFailed
+    from tfdata.snapshot.parallel import read_in_parallel
+    from tfdata.snapshot.store import SnapshotWriter
+
+    profile = local_profiles()["old"]
+    unreachable = dataclasses.replace(profile, cassandra=dataclasses.replace(profile.cassandra, port=1))
+    writer = SnapshotWriter(tmp_path / "x.tfsnap")
+    with pytest.raises(ConnectionFailed, match="127.0.0.1:1"):
+        read_in_parallel(unreachable, writer, [UUID_REF], 2)
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.skipif(not SMALL.exists(), reason="fixtures/small-dump.json missing")
 def test_snapshot_is_queryable_with_sqlite_utils(old, tmp_path):
     snap = tmp_path / "s.tfsnap"

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
-from pathlib import Path
+import queue
+import time
 from typing import Callable
 
+from ..errors import TfdataError
 from ..model.cells import TableRef
 from ..stores.cassandra import CassandraStore, token_ranges
 from .store import SnapshotWriter
@@ -23,71 +24,84 @@ from .store import SnapshotWriter
 RANGES_PER_READER = 32
 _PROGRESS_EVERY = 2000
 
-_cells_read = None  # the shared counter, in each reader process
 
-
-def _start_reader(counter) -> None:
-    global _cells_read
-    _cells_read = counter
-
-
-def _count(n: int) -> None:
-    if _cells_read is not None:
-        with _cells_read.get_lock():
-            _cells_read.value += n
-
-
-def _read_share(profile, tables: list[TableRef], ranges: list[tuple[int, int]], part: str):
-    """Reader process: these token ranges of every table into the part file; returns its sums."""
-    store = CassandraStore(profile, workers=2)
-    writer = SnapshotWriter(part, force=True, part=True)
+def _read_share(profile, tables: list[TableRef], ranges: list[tuple[int, int]], part: str, counter, results,
+                index: int) -> None:
+    """Reader process: these token ranges of every table into the part file; its sums (or its
+    error) go back on ``results``."""
     try:
-        pending = 0
-        for table, cell in store.cells(tables, ranges=ranges, empty_rows=False):
-            writer.add_cell(table, cell)
-            pending += 1
-            if pending >= _PROGRESS_EVERY:
-                _count(pending)
-                pending = 0
-        _count(pending)
-        return writer.finish_part()
-    except BaseException:
-        writer.abort()
-        raise
-    finally:
-        store.close()
+        store = CassandraStore(profile, workers=2)
+        writer = SnapshotWriter(part, force=True, part=True)
+        try:
+            pending = 0
+            for table, cell in store.cells(tables, ranges=ranges, empty_rows=False):
+                writer.add_cell(table, cell)
+                pending += 1
+                if pending >= _PROGRESS_EVERY:
+                    with counter.get_lock():
+                        counter.value += pending
+                    pending = 0
+            with counter.get_lock():
+                counter.value += pending
+            results.put((index, writer.finish_part(), None))
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            store.close()
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        results.put((index, None, exc if isinstance(exc, TfdataError) else TfdataError(f"{type(exc).__name__}: {exc}")))
 
 
 def read_in_parallel(profile, writer: SnapshotWriter, tables: list[TableRef], processes: int,
                      on_cell: Callable[[], None] | None = None,
                      meanwhile: Callable[[], None] | None = None) -> None:
-    """Every cell of ``tables`` into ``writer`` through ``processes`` readers (cells-less rows
-    of dumps excepted: CassandraStore.empty_rows); ``meanwhile`` runs here while they read."""
+    """Every cell of ``tables`` into ``writer`` through ``processes`` readers (cell-less rows of
+    dumps excepted: CassandraStore.empty_rows); ``meanwhile`` runs here while they read. A reader
+    that fails stops the others; its error is raised here and no part is left behind."""
     context = multiprocessing.get_context("spawn")  # the driver's threads and sockets do not survive fork
     counter = context.Value("q", 0)
+    results = context.Queue()
     ranges = token_ranges(processes * RANGES_PER_READER)
     parts = [writer.path.with_name(f".{writer.path.name}.part{i}-{os.getpid()}") for i in range(processes)]
+    readers = [context.Process(target=_read_share, daemon=True, name=f"tfdata-snapshot-reader-{i}",
+                               args=(profile, tables, ranges[i::processes], str(part), counter, results, i))
+               for i, part in enumerate(parts)]
     try:
-        with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_reader,
-                                 initargs=(counter,)) as pool:
-            futures = [pool.submit(_read_share, profile, tables, ranges[i::processes], str(part))
-                       for i, part in enumerate(parts)]
-            if meanwhile is not None:
-                meanwhile()
-            reported = 0
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
-                if on_cell is not None:
-                    for _ in range(counter.value - reported):
-                        on_cell()
-                    reported = counter.value
-                for future in done:
-                    future.result()  # a reader's error, raised here as it was there
-            sums = [f.result() for f in futures]
-        for part, part_sums in zip(parts, sums):
-            writer.merge_part(part, part_sums)
-            Path(part).unlink()
+        for reader in readers:
+            reader.start()
+        if meanwhile is not None:
+            meanwhile()
+        sums: dict[int, dict] = {}
+        exited: dict[int, float] = {}  # reader -> when it was first seen gone without a result
+        reported = 0
+        while len(sums) < processes:
+            try:
+                index, part_sums, error = results.get(timeout=0.25)
+            except queue.Empty:
+                now = time.monotonic()
+                for i, reader in enumerate(readers):
+                    if i not in sums and reader.exitcode is not None:
+                        if now - exited.setdefault(i, now) > 5:  # its result would have arrived by now
+                            raise TfdataError(f"snapshot reader {i} died (exit code {reader.exitcode}); "
+                                              "nothing was written") from None
+            else:
+                if error is not None:
+                    raise error
+                sums[index] = part_sums
+            if on_cell is not None:
+                for _ in range(counter.value - reported):
+                    on_cell()
+                reported = counter.value
+        for reader in readers:
+            reader.join()
+        for index, part in enumerate(parts):
+            writer.merge_part(part, sums[index])
+            part.unlink()
     finally:
+        for reader in readers:
+            if reader.is_alive():
+                reader.terminate()
+                reader.join()
         for part in parts:
-            Path(part).unlink(missing_ok=True)
+            part.unlink(missing_ok=True)
