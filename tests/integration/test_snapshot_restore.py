@@ -183,7 +183,8 @@ def test_killed_restore_resumes_to_the_same_exact_result(old, tmp_path):
     assert same_content(before, after)
 
 
-def test_consistent_snapshot_matches_the_final_state_under_concurrent_writes(old, tmp_path):
+@pytest.mark.parametrize("readers", [1, 2])
+def test_consistent_snapshot_matches_the_final_state_under_concurrent_writes(old, tmp_path, readers):
     """The writer runs in the middle of the scan (rows before and after the scan position change);
     the --consistent snapshot must equal the cluster's final state exactly; a plain one must not."""
     from tfdata.ops.diff import diff_sources
@@ -201,7 +202,7 @@ def test_consistent_snapshot_matches_the_final_state_under_concurrent_writes(old
             if seen["n"] == 20_000:  # mid-scan: the API server writes
                 mutate_like_the_api(old, 150, seed=13 if consistent else 14)
         with ClusterStore(old) as source:
-            return take_snapshot(source, path, consistent=consistent, on_cell=on_cell)
+            return take_snapshot(source, path, consistent=consistent, on_cell=on_cell, readers=readers)
 
     consistent = snapshot(tmp_path / "consistent.tfsnap", True)
     assert consistent.manifest["mode"] == "consistent" and consistent.notifications >= 150

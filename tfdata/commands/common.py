@@ -9,6 +9,10 @@ import click
 
 from ..stores.open import open_source
 
+READERS_OPTION = click.option(
+    "--readers", type=click.IntRange(1, 16), default=2, show_default=True,
+    help="Live clusters: processes reading Cassandra at once (the per-cell work is CPU-bound).")
+
 
 @contextmanager
 def opened(ctx: click.Context, spec: str, with_zookeeper: bool = True) -> Iterator[object]:

@@ -10,7 +10,7 @@ import click
 
 from ..ops.diff import DiffOptions, diff_sources
 from ..output import FORMAT_OPTION, Progress, emit_json
-from .common import opened
+from .common import READERS_OPTION, opened
 
 
 def _short(value) -> str:
@@ -65,15 +65,16 @@ def render_text(result, details: bool = True) -> None:
               help="Only these keyspaces ('zookeeper' for the znodes). Repeatable.")
 @click.option("--writetimes", is_flag=True, help="Also compare cell write times.")
 @click.option("--no-details", is_flag=True, help="Text output: list changed objects without their fields.")
+@READERS_OPTION
 @FORMAT_OPTION
 @click.pass_context
-def command(ctx, a, b, ignore, types, keyspaces, writetimes, no_details, output_format):
+def command(ctx, a, b, ignore, types, keyspaces, writetimes, no_details, readers, output_format):
     """Object-level differences between A and B (each a snapshot, dump or profile). Exit 0 equal, 1 different."""
     options = DiffOptions(ignore=list(ignore), types=list(types), keyspaces=list(keyspaces), writetimes=writetimes)
     with opened(ctx, a) as sa, opened(ctx, b) as sb:
         with Progress(output_format == "text") as progress:
             task = progress.task("reading both sides")
-            result = diff_sources(sa, sb, options, on_cell=task.advance)
+            result = diff_sources(sa, sb, options, on_cell=task.advance, readers=readers)
     if output_format == "json":
         emit_json(result.as_dict())
     else:

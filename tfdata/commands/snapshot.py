@@ -6,7 +6,7 @@ import click
 
 from ..ops.snapshot import default_path, take_snapshot
 from ..output import FORMAT_OPTION, Progress, emit_json
-from .common import opened
+from .common import READERS_OPTION, opened
 
 
 @click.command("snapshot")
@@ -16,8 +16,7 @@ from .common import opened
 @click.option("--consistent", is_flag=True,
               help="Live clusters: capture changes made during the scan via RabbitMQ and re-read them.")
 @click.option("--force", is_flag=True, help="Overwrite an existing snapshot file.")
-@click.option("--readers", type=click.IntRange(1, 16), default=2, show_default=True,
-              help="Live clusters: processes reading Cassandra at once (per-cell work is CPU-bound).")
+@READERS_OPTION
 @click.option("--dry-run", is_flag=True, help="Connect and list what would be captured; write nothing.")
 @FORMAT_OPTION
 @click.pass_context

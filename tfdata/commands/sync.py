@@ -10,6 +10,7 @@ import click
 
 from ..model.keyspaces import PRIVATE_KEYSPACES, TF_KEYSPACES
 from ..output import FORMAT_OPTION, Progress, emit_json
+from .common import READERS_OPTION
 
 FROM = click.option("--from", "source", default="old", show_default=True, help="Profile of the old cluster.")
 TO = click.option("--to", "target", default="new", show_default=True, help="Profile of the new cluster.")
@@ -244,9 +245,10 @@ def zk(ctx, source, target, dry_run, no_validation, output_format):
               help="Make what stays different equal to old on new (objects with their links and index cells, "
                    "rows, znodes), then check again.")
 @click.option("--dry-run", is_flag=True, help="With --repair: list what would be repaired, write nothing.")
+@READERS_OPTION
 @FORMAT_OPTION
 @click.pass_context
-def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, repair, dry_run, output_format):
+def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, repair, dry_run, readers, output_format):
     """Exit 0 only when old and new hold the same config store (after --repair: once they do)."""
     if dry_run and not repair:
         raise click.UsageError("--dry-run only means something with --repair")
@@ -263,7 +265,8 @@ def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, repair, dry_ru
             with Progress(output_format == "text") as progress:
                 task = progress.task("reading both clusters")
                 result = verify(old, new, settle=settle, options=DiffOptions(ignore=list(ignore)),
-                                on_cell=task.advance, zookeeper=not no_zookeeper, repair=repair, dry_run=dry_run)
+                                on_cell=task.advance, zookeeper=not no_zookeeper, repair=repair, dry_run=dry_run,
+                                readers=readers)
         finally:
             new.close()
     finally:

@@ -185,26 +185,27 @@ def _dotted(path: str) -> str:
 # ---------------------------------------------------------------------------------- comparing
 
 def as_snapshot(source, stack: ExitStack, workdir: str, label: str,
-                on_cell: Callable[[], None] | None = None) -> SnapshotSource:
-    """A snapshot of any source: the snapshot itself, or a temporary one streamed from it."""
+                on_cell: Callable[[], None] | None = None, readers: int = 1) -> SnapshotSource:
+    """A snapshot of any source: the snapshot itself, or a temporary one streamed from it
+    (``readers``: processes reading a live cluster, as in take_snapshot)."""
     if isinstance(source, SnapshotSource):
         return source
     from .snapshot import take_snapshot
 
     path = Path(workdir) / f"{label}.tfsnap"
-    take_snapshot(source, path, force=True, on_cell=on_cell)
+    take_snapshot(source, path, force=True, on_cell=on_cell, readers=readers)
     snap = SnapshotSource(path)
     stack.callback(snap.close)
     return snap
 
 
 def diff_sources(a, b, options: DiffOptions | None = None, workdir: str | None = None,
-                 on_cell: Callable[[], None] | None = None) -> DiffResult:
+                 on_cell: Callable[[], None] | None = None, readers: int = 1) -> DiffResult:
     options = options or DiffOptions()
     with ExitStack() as stack:
         tmp = workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="tfdata-diff-"))
-        sa = as_snapshot(a, stack, tmp, "a", on_cell)
-        sb = as_snapshot(b, stack, tmp, "b", on_cell)
+        sa = as_snapshot(a, stack, tmp, "a", on_cell, readers)
+        sb = as_snapshot(b, stack, tmp, "b", on_cell, readers)
         return diff_snapshots(sa, sb, options)
 
 

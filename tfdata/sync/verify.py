@@ -48,7 +48,8 @@ class VerifyResult:
 
 
 def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | None = None,
-           on_cell=None, zookeeper: bool = True, repair: bool = False, dry_run: bool = False) -> VerifyResult:
+           on_cell=None, zookeeper: bool = True, repair: bool = False, dry_run: bool = False,
+           readers: int = 1) -> VerifyResult:
     """old_store/new_store: ClusterStore. Differences are keyed old -> new (added = only on new).
 
     ``zookeeper=False`` checks Cassandra only: until zk-sync (the last step) the trees differ by design.
@@ -56,7 +57,7 @@ def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | Non
     """
     options = options or DiffOptions()
     options.zookeeper = False
-    first = diff_sources(old_store, new_store, options, on_cell=on_cell).changes
+    first = diff_sources(old_store, new_store, options, on_cell=on_cell, readers=readers).changes
     if zookeeper:
         first += _zk_differences(old_store.zookeeper, new_store.zookeeper)
     result = VerifyResult(first_pass=len(first))
