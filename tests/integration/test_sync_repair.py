@@ -89,12 +89,18 @@ def test_catch_up_rewrites_the_backref_a_copy_took_before_its_ref_was_removed(ol
     assert json.loads(result.output)["first_pass_differences"] == 0
 
 
-def test_catch_up_withdraws_a_share_the_copy_took_before_it_was_withdrawn(old, new, tmp_path):
+def shared_port(old, tmp_path) -> tuple[str, str, dict]:
+    """A port on OLD (300 generated objects around it), and perms2 that share it with a project."""
     load_generated(old, tmp_path, 300)
     port, _ = port_with_group(old)
     project = pick_objects(old)["project"][-1]
     shared = {"owner": "cloud-admin", "owner_access": 7, "global_access": 0,
               "share": [{"tenant": f"tenant:{project.uuid}", "tenant_access": 5}]}
+    return port, project.uuid, shared
+
+
+def test_catch_up_withdraws_a_share_the_copy_took_before_it_was_withdrawn(old, new, tmp_path):
+    port, _, shared = shared_port(old, tmp_path)
     sim = ApiSimulator(old, publish=False)
     try:
         sim.update(port, set_props={"perms2": shared})
@@ -126,12 +132,8 @@ def test_catch_up_withdraws_a_share_the_copy_took_before_it_was_withdrawn(old, n
 
 
 def test_an_apply_keeps_no_share_cell_the_row_it_writes_does_not_name(old, new, tmp_path):
-    load_generated(old, tmp_path, 300)
-    port, _ = port_with_group(old)
-    project = pick_objects(old)["project"][-1]
-    shared = {"owner": "cloud-admin", "owner_access": 7, "global_access": 0,
-              "share": [{"tenant": f"tenant:{project.uuid}", "tenant_access": 5}]}
-    column = f"tenant:{project.uuid}:{port}"
+    port, project, shared = shared_port(old, tmp_path)
+    column = f"tenant:{project}:{port}"
     sim = ApiSimulator(old, publish=False)
     old_db, new_db = CassandraStore(old), CassandraStore(new)
     try:

@@ -216,12 +216,7 @@ class SnapshotWriter:
     # ------------------------------------------------------------------ parallel readers
     def finish_part(self) -> dict[tuple[str, str], dict[int, tuple[int, int, int, int]]]:
         """Close a part file; returns its sums (rows, cells, content, timed) per table and range."""
-        self._flush_cells()
-        self._finish_object()
-        self._flush_objects()
-        for hasher in self.hashers.values():
-            hasher.end_row()
-        self._flush_row_hashes()
+        self._flush_all()
         self.conn.commit()
         self.conn.close()
         return {(t.keyspace, t.table): {rng: (h.rows, h.cells, h.content, h.timed) for rng, h in hasher.by_range.items()}
@@ -253,13 +248,17 @@ class SnapshotWriter:
                 merged.add(content, timed, cells)
 
     # ------------------------------------------------------------------ finish
-    def finish(self, manifest: dict[str, Any]) -> dict[str, Any]:
+    def _flush_all(self) -> None:
+        """Everything still buffered, the last row and object included, into the file."""
         self._flush_cells()
         self._finish_object()
         self._flush_objects()
         for hasher in self.hashers.values():
             hasher.end_row()
         self._flush_row_hashes()
+
+    def finish(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        self._flush_all()
         if getattr(self, "_rehash_needed", False):
             rehash(self.conn)
         else:
