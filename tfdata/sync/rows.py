@@ -95,8 +95,9 @@ def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[
             if not cells:
                 continue
             obj = decode_row(uuid, cells)
-            named_peers = {u for (_, u) in obj.refs} | {u for (_, u) in obj.children}  # children: a
-            if obj.parent:  # deleted parent's children lose their parent cell
+            # children too: a deleted parent's children lose their parent cell
+            named_peers = {u for (_, u) in obj.refs} | {u for (_, u) in obj.children}
+            if obj.parent:
                 named_peers.add(obj.parent[1])
             peers.update(named_peers)
             symmetric.update(u for (t, u) in obj.refs if t == obj.type)
