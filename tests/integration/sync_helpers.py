@@ -49,7 +49,7 @@ def mutate_like_the_api(profile, count: int, seed: int = 11, stop: threading.Eve
     projects = objects["project"]
     networks = objects["virtual_network"]
     groups = objects.get("security_group", [])
-    sim = ApiSimulator(profile)
+    sim = ApiSimulator(profile, confirm=True)  # callers count what run-sync applied against what was sent
     created: list[str] = []
     done = {"create": 0, "update": 0, "delete": 0}
     try:

@@ -134,13 +134,14 @@ def test_run_sync_loses_nothing_across_broker_restart_and_cassandra_outage(old, 
     assert invoke("sync", "pre", "--queue", QUEUE, "--checkpoint", str(tmp_path / "p.ckpt")).exit_code == 0
     assert invoke("sync", "zk").exit_code == 0
     ports = [o for o in pick_objects(old)["virtual_machine_interface"]]
-    sim = ApiSimulator(old)
+    sim = ApiSimulator(old, confirm=True)  # the broker holds every one: what is missing later, run-sync lost
     updates = 10_000
     for i in range(updates):  # each one: the cell the API writes, then its UPDATE notification
         port = ports[i % len(ports)]
         sim.db.write_cells(UUID_REF, [Cell(port.uuid, "prop:display_name", json.dumps(f"update-{i}"), now_us())])
         sim._publish({"oper": "UPDATE", "type": port.type, "uuid": port.uuid, "fq_name": port.fq_name})
     sim.close()
+    assert declare_queue(old, QUEUE) == updates
     syncer = RunSync(old, new, queue=QUEUE, prefetch=50, backoff_max=2.0)
     runner = threading.Thread(target=syncer.run, kwargs={"until_idle": 3600}, daemon=True)
     runner.start()
@@ -181,7 +182,7 @@ def test_run_sync_applies_a_burst_on_one_object_once_and_acks_every_message(old,
     load_generated(old, tmp_path, 300)
     assert invoke("sync", "pre", "--queue", QUEUE, "--checkpoint", str(tmp_path / "p.ckpt")).exit_code == 0
     port = pick_objects(old)["virtual_machine_interface"][0]
-    sim = ApiSimulator(old)
+    sim = ApiSimulator(old, confirm=True)
     for i in range(50):
         sim.db.write_cells(UUID_REF, [Cell(port.uuid, "prop:display_name", json.dumps(f"burst-{i}"), now_us())])
         sim._publish({"oper": "UPDATE", "type": port.type, "uuid": port.uuid, "fq_name": port.fq_name})

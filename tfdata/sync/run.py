@@ -38,6 +38,7 @@ from .rows import ObjectChange, sync_objects
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = "tfdata.issu.run-sync"
+RETIRED_DB_GRACE = 180.0  # seconds: longer than any Cassandra request may take (120 s timeout)
 
 
 def declare_queue(old_profile, queue: str = DEFAULT_QUEUE) -> int:
@@ -138,6 +139,7 @@ class RunSync:
         self._waiting: dict[str, _Job] = {}  # uuid -> job not yet picked up by a worker
         self._running: set[str] = set()  # uuids with an apply submitted and not yet collected
         self._deferred: dict[str, _Job] = {}  # uuid -> job that waits for that apply to finish
+        self._retired: list[tuple] = []  # (when, old store, new store) replaced after a failure
         self._waiting_lock = threading.Lock()
 
     # ------------------------------------------------------------------ connections
@@ -151,13 +153,35 @@ class RunSync:
                 self._new_db = CassandraStore(self.new_profile)
             return self._old_db, self._new_db
 
-    def _reset_db(self) -> None:
-        for store in (self._old_db, self._new_db):
+    def _retire_db(self, used: tuple) -> None:
+        """After a transient failure: the next apply connects afresh (the driver may wait minutes
+        before it tries a restarted node again). The stores that failed are not shut down yet:
+        other workers may have reads in flight on them, and a shut-down driver never completes
+        or times out those reads. They are closed once older than any request can live."""
+        with self._db_lock:
+            if used[0] is self._old_db and used[1] is self._new_db and self._old_db is not None:
+                self._retired.append((time.monotonic(), self._old_db, self._new_db))
+                self._old_db = self._new_db = None
+            expired = [r for r in self._retired if time.monotonic() - r[0] > RETIRED_DB_GRACE]
+            self._retired = [r for r in self._retired if r not in expired]
+        for _, *stores in expired:
+            self._close_stores(stores)
+
+    @staticmethod
+    def _close_stores(stores) -> None:
+        for store in stores:
             if store is not None:
                 try:
                     store.close()
                 except Exception:
                     pass
+
+    def _reset_db(self) -> None:
+        """Close every store (run-sync is ending: no apply is running any more)."""
+        self._close_stores([self._old_db, self._new_db])
+        for _, *stores in self._retired:
+            self._close_stores(stores)
+        self._retired = []
         self._old_db = self._new_db = None
 
     def _consumer(self):
@@ -332,8 +356,10 @@ class RunSync:
         backoff = 0.2
         attempts = 0
         while True:
+            stores = None
             try:
-                self._apply(jobs)
+                stores = self._db()
+                self._apply(jobs, stores)
                 return
             except Exception as exc:
                 if self.stop_event.is_set():
@@ -341,8 +367,8 @@ class RunSync:
                 if _is_transient(exc):
                     self.stats.retries += 1
                     self.on_event("retry", {"uuids": [j.note.uuid for j in jobs][:5], "error": type(exc).__name__})
-                    with self._db_lock:
-                        self._reset_db()
+                    if stores is not None:
+                        self._retire_db(stores)
                 else:
                     attempts += 1
                     if attempts >= attempts_allowed:
@@ -406,8 +432,8 @@ class RunSync:
                 note = job.note
                 self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
 
-    def _apply(self, jobs: list[_Job]) -> None:
-        old, new = self._db()
+    def _apply(self, jobs: list[_Job], stores: tuple) -> None:
+        old, new = stores
         sync_objects(old, new, [ObjectChange(j.note.uuid, j.note.type or None, j.note.fq_name, set(j.peers))
                                 for j in jobs], self.stats.rows)
 

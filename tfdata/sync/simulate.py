@@ -23,7 +23,10 @@ from .rows import FQ_REF, SHARED_REF, UUID_REF
 
 
 class ApiSimulator:
-    def __init__(self, profile, publish: bool = True) -> None:
+    def __init__(self, profile, publish: bool = True, confirm: bool = False) -> None:
+        """``confirm``: wait for the broker to take each notification (publisher confirms). The
+        API servers do not; a test that counts messages must, since the broker may drop the last
+        unconfirmed messages of a connection that closes right after a burst."""
         from ..stores.cassandra import CassandraStore
         from ..stores.zookeeper import ZookeeperStore
 
@@ -32,6 +35,7 @@ class ApiSimulator:
         self.db.ensure_tables([UUID_REF, FQ_REF, SHARED_REF])
         self.zk = ZookeeperStore(profile)
         self.publish_enabled = publish
+        self.confirm = confirm
         self._conn = self._channel = None
         self.sent = 0
 
@@ -45,6 +49,8 @@ class ApiSimulator:
             self._conn = connect(self.profile.rabbitmq, "simulator broker")
             self._channel = self._conn.channel()
             declare_exchange(self._channel)
+            if self.confirm:
+                self._channel.confirm_delivery()
         message.setdefault("request-id", f"req-{uuidlib.uuid4()}")
         self._channel.basic_publish(EXCHANGE, "", json.dumps(message).encode(), pika.BasicProperties(
             content_type="application/json", headers={"x-tfdata-sent-us": int(time.time() * 1_000_000)}))
