@@ -38,13 +38,9 @@ def range_of(key: str, ranges: int = RANGES) -> int:
     return ((token(key) + (1 << 63)) * ranges) >> 64
 
 
-def cell_hashes(table: str, cell: Cell) -> tuple[int, int]:
-    """(content hash, content+writetime hash) of one cell."""
-    return _cell_hashes(table.encode() + _SEP + text_to_blob(cell.key) + _SEP, cell)
-
-
-def _cell_hashes(row_prefix: bytes, cell: Cell) -> tuple[int, int]:
-    """cell_hashes with the table and key part already encoded (it is the same for a whole row)."""
+def cell_hashes(row_prefix: bytes, cell: Cell) -> tuple[int, int]:
+    """(content hash, content+writetime hash) of one cell; ``row_prefix`` is the table and key
+    part, encoded once per row (table SEP key SEP)."""
     digest = hashlib.blake2b(row_prefix + _SEP.join((
         text_to_blob(cell.column or ""), text_to_blob(cell.value), b"L" if cell.literal else b"T",
         b"E" if cell.column is None else b"C")), digest_size=16)
@@ -96,7 +92,7 @@ class TableHasher:
             self._row_hash = self.by_range.setdefault(self._last_range, RangeHash())
             self._row_hash.rows += 1
             self._row_prefix = self.table.encode() + _SEP + text_to_blob(cell.key) + _SEP
-        content, timed = _cell_hashes(self._row_prefix, cell)
+        content, timed = cell_hashes(self._row_prefix, cell)
         self._row_hash.add(content, timed, 1 if cell.column is not None else 0)
         self._row_content = (self._row_content + content) % _MOD
         self._row_timed = (self._row_timed + timed) % _MOD
