@@ -104,6 +104,15 @@ def snap_tampered_cell(tmp: Path) -> None:
                    "UPDATE cells SET value = 'tampered' WHERE column = CAST('value' AS BLOB)")
 
 
+def snap_flipped_cell_byte(tmp: Path) -> None:
+    """One byte of a stored cell changed in place (a disk error; SQLite itself notices nothing)."""
+    path = _snapshot_of(BASE, tmp / "flipped.tfsnap")
+    data = bytearray(path.read_bytes())
+    at = data.find(b"plain text")
+    data[at + 3] ^= 0x20
+    path.write_bytes(bytes(data))
+
+
 def snap_different(tmp: Path) -> None:
     _snapshot_of(CORPUS / "accept-unknown-column.json", tmp / "different.tfsnap")
 
@@ -223,6 +232,14 @@ CASES = [
          ("cut.tfsnap", "malformed"), "old", make=snap_truncated),
     Case("sqlite-not-a-snapshot:diff", ["diff", "other.tfsnap", "{c}/base.json"],
          ("other.tfsnap", "not a tfdata snapshot", "no manifest table"), make=snap_sqlite_other),
+    Case("snapshot-tampered-cell:restore", ["restore", "tampered.tfsnap", "--to", "old", "--force"],
+         ("tampered.tfsnap", "snapshot refused", "does not match the checksum"), "old", make=snap_tampered_cell),
+    Case("snapshot-tampered-cell:load", ["load", "tampered.tfsnap", "--to", "new"],
+         ("tampered.tfsnap", "snapshot refused"), "new", make=snap_tampered_cell),
+    Case("snapshot-flipped-byte:restore", ["restore", "flipped.tfsnap", "--to", "new", "--yes"],
+         ("flipped.tfsnap", "snapshot refused"), "new", make=snap_flipped_cell_byte),
+    Case("snapshot-flipped-byte:load", ["load", "flipped.tfsnap", "--to", "old", "--force"],
+         ("flipped.tfsnap", "snapshot refused"), "old", make=snap_flipped_cell_byte),
     # --- targets that hold data, outputs that exist
     Case("load-into-non-empty-target", ["load", "{c}/base.json", "--to", "old"],
          ("target profile 'old' is not empty", "--force"), "old"),

@@ -23,7 +23,7 @@ from ..model.cells import Cell, blob_to_text
 from ..model.fqname import split_fq_name_column, split_shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..model.objects import decode_row
-from ..snapshot.store import SnapshotSource
+from ..snapshot.store import SnapshotSource, connect_readonly, snapshot_uri
 
 
 @dataclass
@@ -212,8 +212,8 @@ def diff_sources(a, b, options: DiffOptions | None = None, workdir: str | None =
 def diff_snapshots(a: SnapshotSource, b: SnapshotSource, options: DiffOptions | None = None) -> DiffResult:
     options = options or DiffOptions()
     result = DiffResult()
-    conn = sqlite3.connect(f"file:{a.path}?mode=ro", uri=True)
-    conn.execute("ATTACH DATABASE ? AS b", (f"file:{b.path}?mode=ro",))
+    conn = connect_readonly(a.path)
+    conn.execute("ATTACH DATABASE ? AS b", (snapshot_uri(b.path),))
     try:
         tables = list(dict.fromkeys(a.tables() + b.tables()))
         want_ks = set(options.keyspaces)

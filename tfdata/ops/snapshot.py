@@ -13,7 +13,9 @@ from typing import Any, Callable
 from ..errors import InputError
 from ..model.cells import TableRef
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
-from ..snapshot.store import SnapshotSource, SnapshotWriter, read_manifest, recompute_hashes, summarize, table_summary
+from ..snapshot.integrity import seal_problem
+from ..snapshot.store import (SEALED_SINCE, SnapshotSource, SnapshotWriter, connect_readonly, content_problems,
+                              read_manifest)
 
 DEFAULT_DIR = Path("snapshots")
 UUID_REF = TableRef(CONFIG_KEYSPACE, UUID_TABLE)
@@ -181,47 +183,34 @@ class VerifyResult:
 
 
 def verify_snapshot(path: str | os.PathLike) -> VerifyResult:
-    """Recompute every hash from the stored cells and compare with the manifest."""
+    """Everything that can be checked: the seal over the file's bytes, SQLite's own integrity
+    check, and every hash, count and object recomputed from the stored cells and znodes."""
     path = Path(path)
-    try:
-        src = SnapshotSource(path)
-    except InputError as exc:
-        return VerifyResult(str(path), False, [str(exc)])
     problems: list[str] = []
     try:
-        check = src.conn.execute("PRAGMA integrity_check").fetchone()[0]
+        conn = connect_readonly(path)
+        try:
+            manifest = read_manifest(conn, path)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise InputError(f"{path}: not a readable tfdata snapshot ({exc})") from None
+        except InputError:
+            conn.close()
+            raise
+    except InputError as exc:
+        return VerifyResult(str(path), False, [str(exc)])
+    try:
+        sealed = seal_problem(path, manifest["format_version"] >= SEALED_SINCE)
+        if sealed:
+            problems.append(f"seal: {sealed}")
+        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":
             problems.append(f"SQLite integrity check failed: {check}")
-        # recompute from the cells, streaming (a snapshot can be far bigger than memory)
-        hashers = recompute_hashes(src.conn)
-        fresh = summarize(src.conn)  # its znode part is computed afresh from the znodes table
-        fresh["tables"] = {str(table): table_summary((h.rows, h.cells, *h.hexes()) for h in hasher.by_range.values())
-                           for table, hasher in hashers.items()}
-        manifest = src.manifest
-        for name, expected in manifest.get("tables", {}).items():
-            got = fresh["tables"].get(name)
-            if got is None:
-                problems.append(f"table {name} listed in the manifest is missing")
-            elif got != expected:
-                problems.append(f"table {name}: content differs from the manifest "
-                                f"(cells {got['cells']} vs {expected['cells']}, hash {got['content_hash'][:12]} "
-                                f"vs {expected['content_hash'][:12]})")
-        for name in set(fresh["tables"]) - set(manifest.get("tables", {})):
-            problems.append(f"table {name} is not in the manifest")
-        if (fresh["znodes_hash"], fresh["all_znodes_hash"]) != (manifest.get("znodes_hash"), manifest.get("all_znodes_hash")):
-            problems.append("ZooKeeper nodes differ from the manifest hash")
-        stored = {(k, t, r): (c, ti) for k, t, r, c, ti in src.conn.execute(
-            "SELECT keyspace, tbl, range, content, timed FROM range_hashes")}
-        recomputed = {(table.keyspace, table.table, rng): h.hexes()
-                      for table, hasher in hashers.items() for rng, h in hasher.by_range.items()}
-        bad = [k for k in stored.keys() | recomputed.keys() if stored.get(k) != recomputed.get(k)]
-        if bad:
-            problems.append(f"{len(bad)} range hash(es) do not match the cells (first: {bad[0][0]}.{bad[0][1]} "
-                            f"range {bad[0][2]})")
+        problems.extend(content_problems(conn, manifest))
     except sqlite3.DatabaseError as exc:
         problems.append(f"cannot read the snapshot: {exc}")
     finally:
-        src.close()
+        conn.close()
     return VerifyResult(str(path), not problems, problems)
 
 
@@ -237,7 +226,7 @@ def list_snapshots(directory: str | os.PathLike = DEFAULT_DIR) -> list[dict[str,
     for path in sorted(Path(directory).glob("*.tfsnap")):
         entry: dict[str, Any] = {"path": str(path), "size_bytes": path.stat().st_size}
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            conn = connect_readonly(path)
             try:
                 manifest = read_manifest(conn, path)
             finally:

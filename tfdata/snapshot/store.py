@@ -30,9 +30,11 @@ from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
 from ..model.objects import TfObject
 from ..model.zk import STAT_FIELDS, ZNode
 from ..stores.base import SourceInfo, table_order
-from .hashing import RANGES, RangeHash, TableHasher, combine_hex, to_blob, znode_hash
+from .hashing import RANGES, RangeHash, TableHasher, combine_hex, range_of, to_blob, znode_hash
+from .integrity import check_seal, seal
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sealed (integrity.py); 1 is still read, and verified in full when opened
+SEALED_SINCE = 2
 _BATCH = 5000
 
 SCHEMA = """
@@ -276,6 +278,7 @@ class SnapshotWriter:
         self.conn.commit()
         self.conn.execute("PRAGMA journal_mode = DELETE")
         self.conn.close()
+        seal(self._tmp)
         os.chmod(self._tmp, 0o600)
         os.replace(self._tmp, self.path)
         return manifest
@@ -389,12 +392,19 @@ class SnapshotSource:
         with open(self.path, "rb") as fp:
             if fp.read(16) != b"SQLite format 3\x00":
                 raise InputError(f"{self.path}: not a tfdata snapshot (not an SQLite file)")
-        self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        self.conn = connect_readonly(self.path)
         try:
             self.manifest = read_manifest(self.conn, self.path)
+            if not check_seal(self.path, self.manifest["format_version"] >= SEALED_SINCE):
+                problems = content_problems(self.conn, self.manifest)  # unsealed (older) file: check it all
+                if problems:
+                    raise InputError(f"{self.path}: snapshot refused: {problems[0]}")
         except sqlite3.DatabaseError as exc:
             self.conn.close()
-            raise InputError(f"{self.path}: not a tfdata snapshot ({exc})") from None
+            raise InputError(f"{self.path}: not a readable tfdata snapshot ({exc})") from None
+        except InputError:
+            self.conn.close()
+            raise
         self.info = SourceInfo("snapshot", str(self.path), self.manifest.get("prefix"))
 
     def tables(self) -> list[TableRef]:
@@ -438,6 +448,95 @@ class SnapshotSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def connect_readonly(path: str | os.PathLike) -> sqlite3.Connection:
+    """Read exactly the file's bytes: ``immutable`` makes SQLite ignore a journal or WAL file
+    beside it (content the seal does not cover) and take no locks."""
+    return sqlite3.connect(snapshot_uri(path), uri=True)
+
+
+def snapshot_uri(path: str | os.PathLike) -> str:
+    """URI for a read-only, immutable open (also for ATTACH); any character in the path is quoted."""
+    return Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+
+
+def content_problems(conn: sqlite3.Connection, manifest: dict[str, Any]) -> list[str]:
+    """Everything derived in the file recomputed from its cells and znodes and compared with the
+    manifest: per-table and per-range hashes, znode hashes, counts and the objects table."""
+    problems: list[str] = []
+    hashers = recompute_hashes(conn)
+    fresh = summarize(conn)  # its znode part is computed afresh from the znodes table
+    fresh["tables"] = {str(table): table_summary((h.rows, h.cells, *h.hexes()) for h in hasher.by_range.values())
+                       for table, hasher in hashers.items()}
+    for name, expected in manifest.get("tables", {}).items():
+        got = fresh["tables"].get(name)
+        if got is None:
+            problems.append(f"table {name} listed in the manifest is missing")
+        elif got != expected:
+            problems.append(f"table {name}: content differs from the manifest "
+                            f"(cells {got['cells']} vs {expected['cells']}, hash {got['content_hash'][:12]} "
+                            f"vs {expected['content_hash'][:12]})")
+    for name in set(fresh["tables"]) - set(manifest.get("tables", {})):
+        problems.append(f"table {name} is not in the manifest")
+    if (fresh["znodes_hash"], fresh["all_znodes_hash"]) != (manifest.get("znodes_hash"), manifest.get("all_znodes_hash")):
+        problems.append("ZooKeeper nodes differ from the manifest hash")
+    stored = {(k, t, r): (n, c, ti) for k, t, r, n, c, ti in conn.execute(
+        "SELECT keyspace, tbl, range, cells, content, timed FROM range_hashes")}
+    recomputed = {(table.keyspace, table.table, rng): (h.cells, *h.hexes())
+                  for table, hasher in hashers.items() for rng, h in hasher.by_range.items()}
+    bad = sorted(k for k in stored.keys() | recomputed.keys() if stored.get(k) != recomputed.get(k))
+    if bad:
+        problems.append(f"{len(bad)} range hash(es) do not match the cells (first: {bad[0][0]}.{bad[0][1]} "
+                        f"range {bad[0][2]})")
+    problems.extend(_row_hash_problems(conn, hashers))
+    problems.extend(_objects_problems(conn))
+    counts = {k: fresh["counts"][k] for k in ("rows", "cells", "znodes", "objects")}
+    recorded = {k: (manifest.get("counts") or {}).get(k) for k in counts}
+    if counts != recorded:
+        problems.append(f"counts differ from the manifest ({counts} vs {recorded})")
+    return problems
+
+
+def _row_hash_problems(conn: sqlite3.Connection, hashers: dict[TableRef, TableHasher]) -> list[str]:
+    """row_hashes (what diff compares) summed per range must equal the cells' range hashes."""
+    sums: dict[tuple[str, str, int], list[int]] = {}
+    for ks, tbl, rng, content, timed in conn.execute("SELECT keyspace, tbl, range, content, timed FROM row_hashes"):
+        entry = sums.setdefault((ks, tbl, rng), [0, 0, 0])
+        entry[0] += 1
+        entry[1] = (entry[1] + int.from_bytes(content, "big")) % (1 << 128)
+        entry[2] = (entry[2] + int.from_bytes(timed, "big")) % (1 << 128)
+    expected = {(t.keyspace, t.table, rng): [h.rows, h.content, h.timed]
+                for t, hasher in hashers.items() for rng, h in hasher.by_range.items()}
+    bad = sorted(k for k in sums.keys() | expected.keys() if sums.get(k) != expected.get(k))
+    if bad:
+        return [f"{len(bad)} range(s) whose row hashes do not match the cells (first: {bad[0][0]}.{bad[0][1]} "
+                f"range {bad[0][2]})"]
+    return []
+
+
+def _objects_problems(conn: sqlite3.Connection) -> list[str]:
+    """The objects table (what `show`, the views and audits read) decoded afresh from the cells."""
+    from ..model.cells import rows
+    from ..model.objects import decode_row
+
+    def digest(row: tuple) -> int:
+        return int.from_bytes(hashlib.blake2b(repr(row).encode("utf-8", "surrogatepass"), digest_size=16).digest(),
+                              "big")
+
+    stored = fresh = 0
+    stored_count = fresh_count = 0
+    for row in conn.execute("SELECT * FROM objects"):
+        stored = (stored + digest(tuple(row))) % (1 << 128)
+        stored_count += 1
+    uuid_table = TableRef(CONFIG_KEYSPACE, UUID_TABLE)
+    if conn.execute("SELECT 1 FROM tables WHERE keyspace = ? AND tbl = ?", (CONFIG_KEYSPACE, UUID_TABLE)).fetchone():
+        for key, cells in rows(_table_cells(conn, uuid_table)):
+            fresh = (fresh + digest(_object_row(decode_row(key, cells), range_of(key)))) % (1 << 128)
+            fresh_count += 1
+    if (stored, stored_count) != (fresh, fresh_count):
+        return [f"objects table does not match the cells ({stored_count} rows stored, {fresh_count} decoded)"]
+    return []
 
 
 def read_manifest(conn: sqlite3.Connection, path: Path) -> dict[str, Any]:
