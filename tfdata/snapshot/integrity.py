@@ -31,11 +31,13 @@ def file_checksum(path: str | os.PathLike) -> int:
         if size < 100:
             raise InputError(f"{path}: not a tfdata snapshot (shorter than an SQLite header)")
         with mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            crc = crc32c.crc32c(view[:SEAL_OFFSET])
-            crc = crc32c.crc32c(b"\x00" * 4, crc)
-            chunk = 1 << 26  # slices of an mmap are copies: bounded ones keep memory flat
-            for start in range(SEAL_OFFSET + 4, size, chunk):
-                crc = crc32c.crc32c(view[start:min(size, start + chunk)], crc)
+            whole = memoryview(view)  # slices of a memoryview are not copies
+            try:
+                crc = crc32c.crc32c(whole[:SEAL_OFFSET])
+                crc = crc32c.crc32c(b"\x00" * 4, crc)
+                crc = crc32c.crc32c(whole[SEAL_OFFSET + 4:], crc)
+            finally:
+                whole.release()
     return crc
 
 
