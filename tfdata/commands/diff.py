@@ -33,6 +33,16 @@ def render_text(result, details: bool = True) -> None:
             if details:
                 for d in c.get("details", []):
                     click.echo(f"      {d['field']}: {_short(d.get('old'))} -> {_short(d.get('new'))}")
+    stale = [c for c in result.changes if c["kind"] == "stale_index_entry"]
+    if stale:
+        click.echo(f"stale index entries, no such object on either side ({len(stale)})")
+        for c in stale:
+            mark, fg = marks[c["change"]]
+            line = f"  {mark} {c['uuid']}  {c.get('type') or '?'}"
+            click.echo(click.style(line, fg=fg) if color else line)
+            if details:
+                for d in c.get("details", []):
+                    click.echo(f"      {d['field']}: {_short(d.get('old'))} -> {_short(d.get('new'))}")
     rows = [c for c in result.changes if c["kind"] == "row"]
     for table, group in groupby(rows, key=lambda c: f"{c['keyspace']}.{c['table']}"):
         group = list(group)
@@ -50,8 +60,23 @@ def render_text(result, details: bool = True) -> None:
             if c.get("details"):
                 line += f"  {_short(c['details'][0]['old'])} -> {_short(c['details'][0]['new'])}"
             click.echo(click.style(line, fg=fg) if color else line)
-    s = result.summary()
-    click.echo("equal" if result.equal else f"{s['added']} added, {s['removed']} removed, {s['changed']} changed")
+    click.echo("equal" if result.equal else summary_line(result.summary()))
+
+
+_NOUNS = {"objects": ("object", "objects"), "stale_index_entries": ("stale index entry", "stale index entries"),
+          "rows": ("row", "rows"), "znodes": ("znode", "znodes")}
+
+
+def summary_line(summary: dict) -> str:
+    """'2 objects added, 1 changed; 3 rows changed; 1 znode removed' (distinct things, zeros left out)."""
+    parts = []
+    for group, (one, many) in _NOUNS.items():
+        counts = [(summary[group][change], change) for change in ("added", "removed", "changed")
+                  if summary[group][change]]
+        if counts:
+            (n, change), rest = counts[0], counts[1:]
+            parts.append(", ".join([f"{n} {one if n == 1 else many} {change}", *(f"{m} {c}" for m, c in rest)]))
+    return "; ".join(parts) or "equal"
 
 
 @click.command("diff")

@@ -290,6 +290,8 @@ def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, repair, dry_ru
 def _label(change: dict) -> str:
     if change["kind"] == "object":
         return f"object {change.get('type')} {change['uuid']} ({change['change']})"
+    if change["kind"] == "stale_index_entry":
+        return f"stale index entry {change.get('type')} {change['uuid']} ({change['change']})"
     if change["kind"] == "row":
         return f"row {change['keyspace']}.{change['table']} {change['key']} ({change['change']})"
     return f"znode {change['path']} ({change['change']})"
