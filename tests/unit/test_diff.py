@@ -71,8 +71,10 @@ def counts(added=0, removed=0, changed=0):
     return {"added": added, "removed": removed, "changed": changed}
 
 
-def summary(objects=counts(), stale=counts(), rows=counts(), znodes=counts()):
+def summary(objects=None, stale=None, rows=None, znodes=None):
+    """diff's summary: these counts per group (none where not given) and their totals."""
     groups = {"objects": objects, "stale_index_entries": stale, "rows": rows, "znodes": znodes}
+    groups = {name: given or counts() for name, given in groups.items()}
     totals = {c: sum(g[c] for g in groups.values()) for c in ("added", "removed", "changed")}
     return {**groups, "totals": totals}
 
@@ -468,7 +470,12 @@ def test_sync_verify_rechecks_and_repairs_a_stale_index_entry_alone(tmp_path):
 
     from tfdata.model.cells import Cell
     from tfdata.sync.rows import FQ_REF
-    from tfdata.sync.verify import VerifyResult, _KnownTables, _still_differs, repair_changes
+    from tfdata.sync.verify import (
+        VerifyResult,
+        _KnownTables,
+        _still_differs,
+        repair_changes,
+    )
 
     column = f"d:p:ghost:{STALE}"
 
@@ -484,3 +491,33 @@ def test_sync_verify_rechecks_and_repairs_a_stale_index_entry_alone(tmp_path):
     assert new.cassandra.rows[(FQ_REF, "virtual_network")] == {}
     assert not _still_differs(change, old, new, DiffOptions(), _KnownTables())
     assert VerifyResult(changes=[change]).summary() == summary(stale=counts(added=1))
+
+
+# ------------------------------------------------------------------------- filters (library)
+
+def test_unknown_keyspace_type_and_blank_ignore_are_input_errors(tmp_path):
+    import pytest
+
+    from tfdata.errors import InputError
+
+    with pytest.raises(InputError, match=r"unknown keyspace 'to_bgp' \(did you mean 'to_bgp_keyspace'\?.*"
+                                         r"known: config_db_uuid, dm_keyspace, .*zookeeper"):
+        run_diff(tmp_path, lambda s: None, DiffOptions(keyspaces=["to_bgp"]))
+    with pytest.raises(InputError, match=r"unknown object type 'no_such_type' \(.*known: .*virtual_network"):
+        run_diff(tmp_path, lambda s: None, DiffOptions(types=["no_such_type"]))
+    with pytest.raises(InputError, match="empty --ignore pattern"):
+        run_diff(tmp_path, lambda s: None, DiffOptions(ignore=[" "]))
+    with pytest.raises(InputError, match="empty segment"):
+        run_diff(tmp_path, lambda s: None, DiffOptions(ignore=["id_perms..last_modified"]))
+
+
+def test_a_type_no_release_knows_is_accepted_when_the_data_has_it(tmp_path):
+    odd = "11111111-0000-0000-0000-0000000000ee"
+
+    def mutate(s):
+        uuid_table(s)[odd] = {"type": ['"vendor_gadget"', 9], "fq_name": ['["g"]', 9]}
+        uuid_table(s)[VN]["prop:display_name"] = ['"renamed"', 9]
+    result = run_diff(tmp_path, mutate, DiffOptions(types=["vendor-gadget"]))
+    assert [(c["uuid"], c["change"]) for c in result["changes"]] == [(odd, "added")]
+    assert run_diff(tmp_path, mutate, DiffOptions(types=["virtual-network", "network_ipam"]))["summary"] == \
+        summary(objects=counts(changed=1))

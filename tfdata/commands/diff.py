@@ -8,7 +8,7 @@ from itertools import groupby
 
 import click
 
-from ..ops.diff import DiffOptions, diff_sources
+from ..ops.diff import DiffOptions, check_options, diff_sources
 from ..output import FORMAT_OPTION, Progress, emit_json
 from .common import READERS_OPTION, opened
 
@@ -85,9 +85,12 @@ def summary_line(summary: dict) -> str:
 @click.option("--ignore", multiple=True, metavar="FIELD",
               help="Field that may differ: dotted path (props.id_perms.last_modified or id_perms.last_modified, "
                    "wildcards ok), META:latest_col_ts, a column name, or 'writetimes'. Repeatable.")
-@click.option("--type", "types", multiple=True, help="Only these object types. Repeatable.")
+@click.option("--type", "types", multiple=True,
+              help="Only these object types, dash or underscore (a type no release knows and neither side "
+                   "holds is an error). Repeatable.")
 @click.option("--keyspace", "keyspaces", multiple=True,
-              help="Only these keyspaces ('zookeeper' for the znodes). Repeatable.")
+              help="Only these keyspaces: config_db_uuid, useragent, to_bgp_keyspace, svc_monitor_keyspace, "
+                   "dm_keyspace, or 'zookeeper' for the znodes (any other name is an error). Repeatable.")
 @click.option("--writetimes", is_flag=True, help="Also compare cell write times.")
 @click.option("--no-details", is_flag=True, help="Text output: list changed objects without their fields.")
 @READERS_OPTION
@@ -96,6 +99,7 @@ def summary_line(summary: dict) -> str:
 def command(ctx, a, b, ignore, types, keyspaces, writetimes, no_details, readers, output_format):
     """Object-level differences between A and B (each a snapshot, dump or profile). Exit 0 equal, 1 different."""
     options = DiffOptions(ignore=list(ignore), types=list(types), keyspaces=list(keyspaces), writetimes=writetimes)
+    check_options(options)  # a typo fails here, before a live source is read
     with opened(ctx, a) as sa, opened(ctx, b) as sb:
         with Progress(output_format == "text") as progress:
             task = progress.task("reading both sides")

@@ -80,6 +80,24 @@ class DiffResult:
         return {"equal": self.equal, "summary": self.summary(), "changes": self.changes}
 
 
+def check_options(options: DiffOptions, present_types: Callable[[], set[str]] | None = None) -> None:
+    """Filters that can match nothing are input errors, not an "equal" verdict. Object types no
+    release knows are accepted only when ``present_types`` (the types the data holds) has them;
+    without it they are left for the check against the data."""
+    from ..filters import (
+        check_ignore_patterns,
+        check_keyspaces,
+        check_object_types,
+        unknown_to_schemas,
+    )
+
+    check_keyspaces(options.keyspaces)
+    check_ignore_patterns(options.ignore)
+    unknown = unknown_to_schemas(options.types)
+    if unknown and present_types is not None:
+        check_object_types(unknown, present_types())
+
+
 # ---------------------------------------------------------------------------------- documents
 
 def object_document(key: str, cells: list[Cell], options: DiffOptions) -> dict[str, Any]:
@@ -229,6 +247,7 @@ def as_snapshot(source, stack: ExitStack, workdir: str, label: str,
 def diff_sources(a, b, options: DiffOptions | None = None, workdir: str | None = None,
                  on_cell: Callable[[], None] | None = None, readers: int = 1) -> DiffResult:
     options = options or DiffOptions()
+    check_options(options)  # before a live cluster is read for minutes
     with ExitStack() as stack:
         tmp = workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="tfdata-diff-"))
         sa = as_snapshot(a, stack, tmp, "a", on_cell, readers)
@@ -242,6 +261,7 @@ def diff_snapshots(a: SnapshotSource, b: SnapshotSource, options: DiffOptions | 
     conn = sqlite3.connect(f"file:{a.path}?mode=ro", uri=True)
     conn.execute("ATTACH DATABASE ? AS b", (f"file:{b.path}?mode=ro",))
     try:
+        check_options(options, lambda: _present_types(conn))
         tables = list(dict.fromkeys(a.tables() + b.tables()))
         want_ks = set(options.keyspaces)
         types = {t.replace("-", "_") for t in options.types}
@@ -284,6 +304,17 @@ def diff_snapshots(a: SnapshotSource, b: SnapshotSource, options: DiffOptions | 
     finally:
         conn.close()
     return result
+
+
+def _present_types(conn: sqlite3.Connection) -> set[str]:
+    """Object types either side holds: its objects' types and the rows of its index tables."""
+    out: set[str] = set()
+    for schema in ("main", "b"):
+        out.update(t for (t,) in conn.execute(f"SELECT DISTINCT type FROM {schema}.objects") if t)
+        for table in (FQ_NAME_TABLE, SHARED_TABLE):
+            out.update(blob_to_text(k) for (k,) in conn.execute(
+                f"SELECT DISTINCT key FROM {schema}.cells WHERE keyspace = ? AND tbl = ?", (CONFIG_KEYSPACE, table)))
+    return out
 
 
 def _differing_ranges(conn: sqlite3.Connection, column: str) -> dict[tuple[str, str], list[int]]:

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.cells import Cell, TableRef, now_us
-from ..ops.diff import DiffOptions, changed_fields, diff_sources, object_document, summarize
+from ..ops.diff import (
+    DiffOptions,
+    changed_fields,
+    diff_sources,
+    object_document,
+    summarize,
+)
 from .reconcile import Counts, reconcile, sort_cells
 from .rows import FQ_REF, SHARED_REF, UUID_REF, sync_object
 from .zk import apply_ops, compare_trees, tree_pairs
