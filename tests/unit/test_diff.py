@@ -67,9 +67,21 @@ def only_change(result):
     return result["changes"][0]
 
 
+def counts(added=0, removed=0, changed=0):
+    return {"added": added, "removed": removed, "changed": changed}
+
+
+def summary(objects=None, stale=None, rows=None, znodes=None):
+    """diff's summary: these counts per group (none where not given) and their totals."""
+    groups = {"objects": objects, "stale_index_entries": stale, "rows": rows, "znodes": znodes}
+    groups = {name: given or counts() for name, given in groups.items()}
+    totals = {c: sum(g[c] for g in groups.values()) for c in ("added", "removed", "changed")}
+    return {**groups, "totals": totals}
+
+
 def test_identical_states_are_equal(tmp_path):
     result = run_diff(tmp_path, lambda s: None)
-    assert result == {"equal": True, "summary": {"added": 0, "removed": 0, "changed": 0}, "changes": []}
+    assert result == {"equal": True, "summary": summary(), "changes": []}
 
 
 def test_property_change(tmp_path):
@@ -112,7 +124,7 @@ def test_added_port_reports_its_network_through_the_backref(tmp_path):
                                   f"ref:virtual_network:{VN}": ['{"attr": null, "is_weakref": false}', 9]}
         uuid_table(s)[VN][f"backref:virtual_machine_interface:{new_vmi}"] = ['{"attr": null, "is_weakref": false}', 9]
     result = run_diff(tmp_path, mutate)
-    assert result["summary"] == {"added": 1, "removed": 0, "changed": 1}
+    assert result["summary"] == summary(objects=counts(added=1, changed=1))
     changed = next(c for c in result["changes"] if c["change"] == "changed")
     assert changed["uuid"] == VN and changed["fields"] == [f"backrefs.virtual_machine_interface:{new_vmi}"]
 
@@ -162,7 +174,7 @@ def test_ignore_filters_and_writetimes(tmp_path):
     def touch(s):
         uuid_table(s)[VN]["prop:id_perms"] = ['{"created": "t0", "last_modified": "t9"}', 9]
         uuid_table(s)[VN]["META:latest_col_ts"] = ["null", 99]
-    assert run_diff(tmp_path, touch)["summary"]["changed"] == 1
+    assert run_diff(tmp_path, touch)["summary"]["objects"]["changed"] == 1
     assert run_diff(tmp_path, touch, DiffOptions(ignore=["id_perms.last_modified"]))["equal"]
     assert not run_diff(tmp_path, touch, DiffOptions(ignore=["id_perms.last_modified"], writetimes=True))["equal"]
     assert run_diff(tmp_path, touch, DiffOptions(ignore=["id_perms.last_modified", "writetimes"],
@@ -193,12 +205,51 @@ def test_cli_contract_and_exit_codes(tmp_path):
     assert differ.exit_code == 1
     body = json.loads(differ.output)
     assert set(body) == {"equal", "summary", "changes"}
-    assert set(body["changes"][0]) >= {"change", "kind", "uuid", "type", "fq_name", "fields"}
+    assert body["summary"] == summary(objects=counts(changed=1))
+    assert set(body["changes"][0]) >= {"change", "kind", "uuid", "type", "fq_name", "fields", "details"}
     text = runner.invoke(cli, ["diff", str(a), str(b)])
     assert text.exit_code == 1 and "props.display_name: \"vn\" -> \"renamed\"" in text.output
+    assert text.output.splitlines()[-1] == "1 object changed"
     broken = write(tmp_path, "broken.json", {"cassandra": {}})
     bad = runner.invoke(cli, ["diff", str(a), str(broken)])
     assert bad.exit_code == 2 and "'zookeeper' part is missing" in bad.output
+
+
+def test_cli_json_and_text_for_every_kind_of_entry(tmp_path):
+    """Every entry kind in one diff: its JSON fields, its text section, and the summary line."""
+    a = write(tmp_path, "a.json", base_state())
+    b_state = base_state()
+    with_new_ipam(b_state)
+    cdb = b_state["cassandra"]["config_db_uuid"]
+    cdb["obj_fq_name_table"]["virtual_network"][f"d:p:ghost:{STALE}"] = ["null", 9]
+    del cdb["obj_uuid_table"][VMI]
+    del cdb["obj_uuid_table"][VN][f"backref:virtual_machine_interface:{VMI}"]
+    b_state["cassandra"]["to_bgp_keyspace"]["route_target_table"]["d:p:vn:vn"] = {"rtgt_num": ["8000002", 9]}
+    b_state["zookeeper"] = json.dumps([["/fq-name-to-uuid/virtual_network:d:p:vn/", [VN, None]]])
+    b = write(tmp_path, "b.json", b_state)
+    runner = CliRunner()
+    body = json.loads(runner.invoke(cli, ["diff", str(a), str(b), "--format", "json"]).output)
+    assert body["equal"] is False
+    assert body["summary"] == summary(objects=counts(added=1, removed=1, changed=1), stale=counts(added=1),
+                                      rows=counts(changed=1), znodes=counts(removed=1))
+    assert body["summary"]["totals"] == counts(added=2, removed=2, changed=2)
+    entries = [(c["kind"], c["change"], c.get("uuid") or c.get("key") or c.get("path")) for c in body["changes"]]
+    assert entries == [("object", "added", NEW_IPAM), ("object", "removed", VMI), ("object", "changed", VN),
+                       ("stale_index_entry", "added", STALE), ("row", "changed", "d:p:vn:vn"),
+                       ("znode", "removed", "/id/virtual-networks/0000000000")]
+    for change in body["changes"]:
+        if change["kind"] in ("object", "stale_index_entry") or "details" in change:
+            assert change["fields"] == [d["field"] for d in change["details"]], change
+    removed = next(c for c in body["changes"] if c["change"] == "removed" and c["kind"] == "object")
+    assert removed["fields"] == [f"refs.virtual_network:{VN}"]
+    text = runner.invoke(cli, ["diff", str(a), str(b)])
+    assert text.exit_code == 1
+    lines = text.output.splitlines()
+    assert "stale index entries, no such object on either side (1)" in lines
+    assert f"  + {STALE}  virtual_network" in lines
+    assert f"      refs.virtual_network:{VN}: {{\"attr\": null, \"is_weakref\": false}} -> null" in lines
+    assert lines[-1] == ("1 object added, 1 removed, 1 changed; 1 stale index entry added; 1 row changed; "
+                         "1 znode removed")
 
 
 def test_changed_fields_match_deepdiff_on_the_fast_path_and_off_it():
@@ -225,3 +276,248 @@ def test_changed_fields_match_deepdiff_on_the_fast_path_and_off_it():
     base_listed = copy.deepcopy(base)
     base_listed["props"]["routes"] = []
     assert changed_fields(base_listed, listed) == [{"field": "props.routes.0", "old": None, "new": "10.0.0.0/8"}]
+
+
+# ------------------------------------------------ one entry per (change, object); distinct counts
+
+NEW_IPAM = "11111111-0000-0000-0000-0000000000bb"
+STALE = "11111111-0000-0000-0000-0000000000dd"
+
+
+def with_new_ipam(state):
+    """An object with its fq-name index and shared cells, linked to nothing."""
+    cdb = state["cassandra"]["config_db_uuid"]
+    cdb["obj_uuid_table"][NEW_IPAM] = {"type": ['"network_ipam"', 9], "fq_name": ['["d", "p", "ipam2"]', 9],
+                                       "prop:display_name": ['"ipam2"', 9]}
+    cdb["obj_fq_name_table"]["network_ipam"] = {f"d:p:ipam2:{NEW_IPAM}": ["null", 9]}
+    cdb["obj_shared_table"]["network_ipam"] = {f"global::{NEW_IPAM}": ["5", 9]}
+
+
+def index_tables_first(state):
+    """The same data with obj_fq_name_table and obj_shared_table before obj_uuid_table: the
+    snapshot keeps the dump's table order, so the diff meets the index cells first."""
+    cdb = state["cassandra"]["config_db_uuid"]
+    state["cassandra"]["config_db_uuid"] = {t: cdb[t] for t in ("obj_fq_name_table", "obj_shared_table",
+                                                                 "obj_uuid_table")}
+
+
+def run_pair(tmp_path, a, b, options=None):
+    pa, pb = write(tmp_path, "a.json", a), write(tmp_path, "b.json", b)
+    return diff_sources(DumpSource(pa), DumpSource(pb), options or DiffOptions(), workdir=str(tmp_path)).as_dict()
+
+
+def both_orders(build):
+    """(A, B) pairs of ``build()``, once as built and once with the index tables first."""
+    for reorder in (False, True):
+        a, b = build()
+        if reorder:
+            index_tables_first(a)
+            index_tables_first(b)
+        yield a, b
+
+
+IPAM2_CELLS = [f"fq_name_index.d:p:ipam2:{NEW_IPAM}", f"shared.global::{NEW_IPAM}"]
+
+
+def test_added_object_with_its_index_and_shared_cells_is_one_entry(tmp_path):
+    def build():
+        b = base_state()
+        with_new_ipam(b)
+        return base_state(), b
+    for a, b in both_orders(build):
+        result = run_pair(tmp_path, a, b)
+        c = only_change(result)
+        assert (c["change"], c["kind"], c["uuid"], c["type"], c["fq_name"]) == \
+            ("added", "object", NEW_IPAM, "network_ipam", ["d", "p", "ipam2"])
+        assert c["fields"] == IPAM2_CELLS
+        assert c["details"] == [{"field": IPAM2_CELLS[0], "old": None, "new": "null"},
+                                {"field": IPAM2_CELLS[1], "old": None, "new": "5"}]
+        assert result["summary"] == summary(objects=counts(added=1))
+
+
+def test_removed_object_with_its_index_and_shared_cells_is_one_entry(tmp_path):
+    def build():
+        a = base_state()
+        with_new_ipam(a)
+        return a, base_state()
+    for a, b in both_orders(build):
+        result = run_pair(tmp_path, a, b)
+        c = only_change(result)
+        assert (c["change"], c["uuid"], c["fields"]) == ("removed", NEW_IPAM, IPAM2_CELLS)
+        assert [(d["old"], d["new"]) for d in c["details"]] == [("null", None), ("5", None)]
+        assert result["summary"] == summary(objects=counts(removed=1))
+
+
+def test_removed_object_lists_its_link_cells_and_its_peers_are_their_own_entries(tmp_path):
+    def mutate(s):
+        cdb = s["cassandra"]["config_db_uuid"]
+        del cdb["obj_uuid_table"][VN]
+        cdb["obj_fq_name_table"]["virtual_network"] = {}
+        del cdb["obj_shared_table"]["virtual_network"]
+        del cdb["obj_uuid_table"][PROJ][f"children:virtual_network:{VN}"]
+        del cdb["obj_uuid_table"][IPAM][f"backref:virtual_network:{VN}"]
+    result = run_diff(tmp_path, mutate)
+    by_uuid = {c["uuid"]: c for c in result["changes"]}
+    assert len(result["changes"]) == len(by_uuid) == 3
+    assert by_uuid[VN]["change"] == "removed"
+    assert by_uuid[VN]["fields"] == [f"backrefs.virtual_machine_interface:{VMI}", f"fq_name_index.d:p:vn:{VN}",
+                                     "parent", f"refs.network_ipam:{IPAM}", f"shared.global::{VN}"]
+    assert next(d for d in by_uuid[VN]["details"] if d["field"] == "parent") == \
+        {"field": "parent", "old": f"project:{PROJ}", "new": None}
+    assert (by_uuid[PROJ]["change"], by_uuid[PROJ]["fields"]) == ("changed", [f"children.virtual_network:{VN}"])
+    assert (by_uuid[IPAM]["change"], by_uuid[IPAM]["fields"]) == ("changed", [f"backrefs.virtual_network:{VN}"])
+    assert result["summary"] == summary(objects=counts(removed=1, changed=2))
+
+
+def test_changed_object_lists_prop_index_and_shared_fields_in_one_entry(tmp_path):
+    def build():
+        b = base_state()
+        cdb = b["cassandra"]["config_db_uuid"]
+        cdb["obj_uuid_table"][VN]["prop:display_name"] = ['"renamed"', 9]
+        cdb["obj_fq_name_table"]["virtual_network"] = {f"d:p:vn:{VN}": ['"x"', 9]}
+        cdb["obj_shared_table"]["virtual_network"] = {f"global::{VN}": ["7", 9]}
+        return base_state(), b
+    for a, b in both_orders(build):
+        result = run_pair(tmp_path, a, b)
+        c = only_change(result)
+        assert (c["change"], c["uuid"], c["fq_name"]) == ("changed", VN, ["d", "p", "vn"])
+        assert c["fields"] == [f"fq_name_index.d:p:vn:{VN}", "props.display_name", f"shared.global::{VN}"]
+        assert [(d["old"], d["new"]) for d in c["details"]] == [("null", '"x"'), ("vn", "renamed"), ("5", "7")]
+        assert result["summary"] == summary(objects=counts(changed=1))
+
+
+def test_ref_added_between_two_objects_counts_two_changed_objects(tmp_path):
+    def mutate(s):
+        link = '{"attr": null, "is_weakref": false}'
+        uuid_table(s)[VMI][f"ref:network_ipam:{IPAM}"] = [link, 9]
+        uuid_table(s)[IPAM][f"backref:virtual_machine_interface:{VMI}"] = [link, 9]
+    result = run_diff(tmp_path, mutate)
+    assert sorted((c["uuid"], c["change"], tuple(c["fields"])) for c in result["changes"]) == [
+        (VMI, "changed", (f"refs.network_ipam:{IPAM}",)),
+        (IPAM, "changed", (f"backrefs.virtual_machine_interface:{VMI}",))]
+    assert result["summary"] == summary(objects=counts(changed=2))
+
+
+def test_stale_index_cells_for_an_object_on_neither_side_are_one_labelled_entry(tmp_path):
+    def build():
+        b = base_state()
+        cdb = b["cassandra"]["config_db_uuid"]
+        cdb["obj_fq_name_table"]["virtual_network"][f"d:p:ghost:{STALE}"] = ["null", 9]
+        cdb["obj_shared_table"]["virtual_network"][f"global::{STALE}"] = ["5", 9]
+        return base_state(), b
+    for a, b in both_orders(build):
+        result = run_pair(tmp_path, a, b)
+        c = only_change(result)
+        assert (c["change"], c["kind"], c["uuid"], c["type"]) == ("added", "stale_index_entry", STALE,
+                                                                  "virtual_network")
+        assert "neither side" in c["note"]
+        assert c["fields"] == [f"fq_name_index.d:p:ghost:{STALE}", f"shared.global::{STALE}"]
+        assert result["summary"] == summary(stale=counts(added=1))
+        gone = run_pair(tmp_path, b, a)
+        assert only_change(gone)["change"] == "removed" and gone["summary"] == summary(stale=counts(removed=1))
+
+
+def test_index_cell_of_an_unchanged_object_names_the_object(tmp_path):
+    def mutate(s):
+        del s["cassandra"]["config_db_uuid"]["obj_shared_table"]["virtual_network"]
+    c = only_change(run_diff(tmp_path, mutate))
+    assert (c["kind"], c["change"], c["type"], c["fq_name"]) == ("object", "changed", "virtual_network",
+                                                                 ["d", "p", "vn"])
+    assert c["details"] == [{"field": f"shared.global::{VN}", "old": "5", "new": None}]
+
+
+def test_summary_counts_distinct_things_and_the_text_line_says_so():
+    from tfdata.commands.diff import summary_line
+    from tfdata.ops.diff import summarize
+
+    changes = [{"kind": "object", "change": "added", "uuid": "a"}, {"kind": "object", "change": "added", "uuid": "b"},
+               {"kind": "object", "change": "changed", "uuid": "c"},
+               {"kind": "object", "change": "changed", "uuid": "c"},  # never made by diff; still one object
+               *({"kind": "row", "change": "changed", "keyspace": "k", "table": "t", "key": k} for k in "xyz"),
+               {"kind": "znode", "change": "removed", "path": "/p"}]
+    s = summarize(changes)
+    assert s == summary(objects=counts(added=2, changed=1), rows=counts(changed=3), znodes=counts(removed=1))
+    assert s["totals"] == counts(added=2, changed=4, removed=1)
+    assert summary_line(s) == "2 objects added, 1 changed; 3 rows changed; 1 znode removed"
+    assert summary_line(summarize([])) == "equal"
+
+
+class _FakeDb:
+    """The few ClusterStore.cassandra calls sync verify makes for index cells, over a dict."""
+
+    def __init__(self, rows):
+        self.rows = rows  # (TableRef, key) -> {column: Cell}
+
+    def cells_of_row(self, table, key, columns):
+        row = self.rows.get((table, key), {})
+        return [row[c] for c in columns if c in row]
+
+    def row_cells(self, table, key):
+        return list(self.rows.get((table, key), {}).values())
+
+    def mutate(self, changes):
+        for table, actions in changes:
+            for cell in actions.writes:
+                self.rows.setdefault((table, cell.key), {})[cell.column] = cell
+            for key, column, _ in actions.cell_deletes:
+                self.rows.get((table, key), {}).pop(column, None)
+
+
+def test_sync_verify_rechecks_and_repairs_a_stale_index_entry_alone(tmp_path):
+    """verify reuses diff's entries: a stale index entry is re-checked and repaired as index
+    cells only (there is no object to copy), and its summary is diff's."""
+    from types import SimpleNamespace
+
+    from tfdata.model.cells import Cell
+    from tfdata.sync.rows import FQ_REF
+    from tfdata.sync.verify import (
+        VerifyResult,
+        _KnownTables,
+        _still_differs,
+        repair_changes,
+    )
+
+    column = f"d:p:ghost:{STALE}"
+
+    def mutate(s):
+        s["cassandra"]["config_db_uuid"]["obj_fq_name_table"]["virtual_network"][column] = ["null", 9]
+    change = only_change(run_diff(tmp_path, mutate))
+    assert change["kind"] == "stale_index_entry"
+    old = SimpleNamespace(cassandra=_FakeDb({}))
+    new = SimpleNamespace(cassandra=_FakeDb({(FQ_REF, "virtual_network"): {
+        column: Cell("virtual_network", column, "null", 9)}}))
+    assert _still_differs(change, old, new, DiffOptions(), _KnownTables())
+    repair_changes(old, new, [change])
+    assert new.cassandra.rows[(FQ_REF, "virtual_network")] == {}
+    assert not _still_differs(change, old, new, DiffOptions(), _KnownTables())
+    assert VerifyResult(changes=[change]).summary() == summary(stale=counts(added=1))
+
+
+# ------------------------------------------------------------------------- filters (library)
+
+def test_unknown_keyspace_type_and_blank_ignore_are_input_errors(tmp_path):
+    import pytest
+
+    from tfdata.errors import InputError
+
+    with pytest.raises(InputError, match=r"unknown keyspace 'to_bgp' \(did you mean 'to_bgp_keyspace'\?.*"
+                                         r"known: config_db_uuid, dm_keyspace, .*zookeeper"):
+        run_diff(tmp_path, lambda s: None, DiffOptions(keyspaces=["to_bgp"]))
+    with pytest.raises(InputError, match=r"unknown object type 'no_such_type' \(.*known: .*virtual_network"):
+        run_diff(tmp_path, lambda s: None, DiffOptions(types=["no_such_type"]))
+    with pytest.raises(InputError, match="empty --ignore pattern"):
+        run_diff(tmp_path, lambda s: None, DiffOptions(ignore=[" "]))
+    with pytest.raises(InputError, match="empty segment"):
+        run_diff(tmp_path, lambda s: None, DiffOptions(ignore=["id_perms..last_modified"]))
+
+
+def test_a_type_no_release_knows_is_accepted_when_the_data_has_it(tmp_path):
+    odd = "11111111-0000-0000-0000-0000000000ee"
+
+    def mutate(s):
+        uuid_table(s)[odd] = {"type": ['"vendor_gadget"', 9], "fq_name": ['["g"]', 9]}
+        uuid_table(s)[VN]["prop:display_name"] = ['"renamed"', 9]
+    result = run_diff(tmp_path, mutate, DiffOptions(types=["vendor-gadget"]))
+    assert [(c["uuid"], c["change"]) for c in result["changes"]] == [(odd, "added")]
+    assert run_diff(tmp_path, mutate, DiffOptions(types=["virtual-network", "network_ipam"]))["summary"] == \
+        summary(objects=counts(changed=1))

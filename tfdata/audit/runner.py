@@ -15,6 +15,7 @@ from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Callable, Iterable
 
+from ..filters import check_audit_checks
 from ..model.cells import TableRef, rows
 from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
 from ..model.objects import decode_row
@@ -93,6 +94,7 @@ def audit(source, release: str | None = None, on_progress: Callable[[int], None]
     if release:
         load_release(release)  # an unknown name fails before the scan
     checks = list(checks or ())
+    check_audit_checks(checks, CATALOGUE)  # a typo would select nothing and report "clean"
     families = _families(release, checks)
     started = time.monotonic()
     found: list[Finding] = []

@@ -8,6 +8,7 @@ from itertools import groupby
 import click
 
 from ..audit import CATALOGUE, SEVERITIES, audit
+from ..filters import check_audit_checks
 from ..output import FORMAT_OPTION, Progress, emit_json
 from .common import opened
 
@@ -15,13 +16,8 @@ SEVERITY_COLORS = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def _validate_checks(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
-    """Every --check must name a check id or a family of them (exit 2 otherwise)."""
-    families = {check_id.split(".", 1)[0] for check_id in CATALOGUE}
-    for selector in value:
-        bare = selector.removesuffix(".*")
-        if bare not in CATALOGUE and bare not in families:
-            raise click.BadParameter(f"unknown check '{selector}' (families: {', '.join(sorted(families))}; "
-                                     "see --list-checks)", ctx=ctx, param=param)
+    """Every --check must name a check id or a family of them (exit 2 otherwise), before the scan."""
+    check_audit_checks(value, CATALOGUE)
     return value
 
 

@@ -8,7 +8,7 @@ from itertools import groupby
 
 import click
 
-from ..ops.diff import DiffOptions, diff_sources
+from ..ops.diff import DiffOptions, check_options, diff_sources
 from ..output import FORMAT_OPTION, Progress, emit_json
 from .common import READERS_OPTION, opened
 
@@ -33,6 +33,16 @@ def render_text(result, details: bool = True) -> None:
             if details:
                 for d in c.get("details", []):
                     click.echo(f"      {d['field']}: {_short(d.get('old'))} -> {_short(d.get('new'))}")
+    stale = [c for c in result.changes if c["kind"] == "stale_index_entry"]
+    if stale:
+        click.echo(f"stale index entries, no such object on either side ({len(stale)})")
+        for c in stale:
+            mark, fg = marks[c["change"]]
+            line = f"  {mark} {c['uuid']}  {c.get('type') or '?'}"
+            click.echo(click.style(line, fg=fg) if color else line)
+            if details:
+                for d in c.get("details", []):
+                    click.echo(f"      {d['field']}: {_short(d.get('old'))} -> {_short(d.get('new'))}")
     rows = [c for c in result.changes if c["kind"] == "row"]
     for table, group in groupby(rows, key=lambda c: f"{c['keyspace']}.{c['table']}"):
         group = list(group)
@@ -50,8 +60,23 @@ def render_text(result, details: bool = True) -> None:
             if c.get("details"):
                 line += f"  {_short(c['details'][0]['old'])} -> {_short(c['details'][0]['new'])}"
             click.echo(click.style(line, fg=fg) if color else line)
-    s = result.summary()
-    click.echo("equal" if result.equal else f"{s['added']} added, {s['removed']} removed, {s['changed']} changed")
+    click.echo("equal" if result.equal else summary_line(result.summary()))
+
+
+_NOUNS = {"objects": ("object", "objects"), "stale_index_entries": ("stale index entry", "stale index entries"),
+          "rows": ("row", "rows"), "znodes": ("znode", "znodes")}
+
+
+def summary_line(summary: dict) -> str:
+    """'2 objects added, 1 changed; 3 rows changed; 1 znode removed' (distinct things, zeros left out)."""
+    parts = []
+    for group, (one, many) in _NOUNS.items():
+        counts = [(summary[group][change], change) for change in ("added", "removed", "changed")
+                  if summary[group][change]]
+        if counts:
+            (n, change), rest = counts[0], counts[1:]
+            parts.append(", ".join([f"{n} {one if n == 1 else many} {change}", *(f"{m} {c}" for m, c in rest)]))
+    return "; ".join(parts) or "equal"
 
 
 @click.command("diff")
@@ -60,9 +85,12 @@ def render_text(result, details: bool = True) -> None:
 @click.option("--ignore", multiple=True, metavar="FIELD",
               help="Field that may differ: dotted path (props.id_perms.last_modified or id_perms.last_modified, "
                    "wildcards ok), META:latest_col_ts, a column name, or 'writetimes'. Repeatable.")
-@click.option("--type", "types", multiple=True, help="Only these object types. Repeatable.")
+@click.option("--type", "types", multiple=True,
+              help="Only these object types, dash or underscore (a type no release knows and neither side "
+                   "holds is an error). Repeatable.")
 @click.option("--keyspace", "keyspaces", multiple=True,
-              help="Only these keyspaces ('zookeeper' for the znodes). Repeatable.")
+              help="Only these keyspaces: config_db_uuid, useragent, to_bgp_keyspace, svc_monitor_keyspace, "
+                   "dm_keyspace, or 'zookeeper' for the znodes (any other name is an error). Repeatable.")
 @click.option("--writetimes", is_flag=True, help="Also compare cell write times.")
 @click.option("--no-details", is_flag=True, help="Text output: list changed objects without their fields.")
 @READERS_OPTION
@@ -71,6 +99,7 @@ def render_text(result, details: bool = True) -> None:
 def command(ctx, a, b, ignore, types, keyspaces, writetimes, no_details, readers, output_format):
     """Object-level differences between A and B (each a snapshot, dump or profile). Exit 0 equal, 1 different."""
     options = DiffOptions(ignore=list(ignore), types=list(types), keyspaces=list(keyspaces), writetimes=writetimes)
+    check_options(options)  # a typo fails here, before a live source is read
     with opened(ctx, a) as sa, opened(ctx, b) as sb:
         with Progress(output_format == "text") as progress:
             task = progress.task("reading both sides")

@@ -252,6 +252,9 @@ def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, repair, dry_ru
     """Exit 0 only when old and new hold the same config store (after --repair: once they do)."""
     if dry_run and not repair:
         raise click.UsageError("--dry-run only means something with --repair")
+    from ..filters import check_ignore_patterns
+
+    check_ignore_patterns(ignore)  # before both clusters are read
     from ..commands.diff import render_text
     from ..ops.diff import DiffOptions
     from ..stores.open import open_cluster
@@ -290,6 +293,8 @@ def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, repair, dry_ru
 def _label(change: dict) -> str:
     if change["kind"] == "object":
         return f"object {change.get('type')} {change['uuid']} ({change['change']})"
+    if change["kind"] == "stale_index_entry":
+        return f"stale index entry {change.get('type')} {change['uuid']} ({change['change']})"
     if change["kind"] == "row":
         return f"row {change['keyspace']}.{change['table']} {change['key']} ({change['change']})"
     return f"znode {change['path']} ({change['change']})"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..model.cells import Cell, blob_to_text
+from ..model.cells import Cell, blob_to_text, text_to_blob
 from ..model.fqname import split_fq_name_column, split_shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..model.objects import decode_row
@@ -35,6 +35,36 @@ class DiffOptions:
     zookeeper: bool = True
 
 
+CHANGES = ("added", "removed", "changed")
+# kind of a change entry -> its group in the summary
+SUMMARY_GROUPS = {"object": "objects", "stale_index_entry": "stale_index_entries", "row": "rows", "znode": "znodes"}
+STALE_NOTE = "index cell naming an object that exists on neither side"
+
+
+def change_identity(change: dict[str, Any]) -> tuple:
+    """What one entry is about: an object (or a stale index entry's uuid), a row, a znode."""
+    kind = change["kind"]
+    if kind in ("object", "stale_index_entry"):
+        return kind, change["uuid"]
+    if kind == "row":
+        return kind, change["keyspace"], change["table"], change["key"]
+    return kind, change.get("path")
+
+
+def summarize(changes: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Distinct objects, stale index entries, rows and znodes per change, plus totals: an object
+    counts once however many of its cells (row, index, shared) differ."""
+    out = {group: dict.fromkeys(CHANGES, 0) for group in SUMMARY_GROUPS.values()}
+    seen: set[tuple] = set()
+    for change in changes:
+        identity = change_identity(change)
+        if identity not in seen:
+            seen.add(identity)
+            out[SUMMARY_GROUPS[change["kind"]]][change["change"]] += 1
+    out["totals"] = {c: sum(out[group][c] for group in SUMMARY_GROUPS.values()) for c in CHANGES}
+    return out
+
+
 @dataclass
 class DiffResult:
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -43,14 +73,29 @@ class DiffResult:
     def equal(self) -> bool:
         return not self.changes
 
-    def summary(self) -> dict[str, int]:
-        out = {"added": 0, "removed": 0, "changed": 0}
-        for c in self.changes:
-            out[c["change"]] += 1
-        return out
+    def summary(self) -> dict[str, dict[str, int]]:
+        return summarize(self.changes)
 
     def as_dict(self) -> dict[str, Any]:
         return {"equal": self.equal, "summary": self.summary(), "changes": self.changes}
+
+
+def check_options(options: DiffOptions, present_types: Callable[[], set[str]] | None = None) -> None:
+    """Filters that can match nothing are input errors, not an "equal" verdict. Object types no
+    release knows are accepted only when ``present_types`` (the types the data holds) has them;
+    without it they are left for the check against the data."""
+    from ..filters import (
+        check_ignore_patterns,
+        check_keyspaces,
+        check_object_types,
+        unknown_to_schemas,
+    )
+
+    check_keyspaces(options.keyspaces)
+    check_ignore_patterns(options.ignore)
+    unknown = unknown_to_schemas(options.types)
+    if unknown and present_types is not None:
+        check_object_types(unknown, present_types())
 
 
 # ---------------------------------------------------------------------------------- documents
@@ -202,6 +247,7 @@ def as_snapshot(source, stack: ExitStack, workdir: str, label: str,
 def diff_sources(a, b, options: DiffOptions | None = None, workdir: str | None = None,
                  on_cell: Callable[[], None] | None = None, readers: int = 1) -> DiffResult:
     options = options or DiffOptions()
+    check_options(options)  # before a live cluster is read for minutes
     with ExitStack() as stack:
         tmp = workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="tfdata-diff-"))
         sa = as_snapshot(a, stack, tmp, "a", on_cell, readers)
@@ -215,10 +261,12 @@ def diff_snapshots(a: SnapshotSource, b: SnapshotSource, options: DiffOptions | 
     conn = connect_readonly(a.path)
     conn.execute("ATTACH DATABASE ? AS b", (snapshot_uri(b.path),))
     try:
+        check_options(options, lambda: _present_types(conn))
         tables = list(dict.fromkeys(a.tables() + b.tables()))
         want_ks = set(options.keyspaces)
         types = {t.replace("-", "_") for t in options.types}
         object_changes: dict[str, dict[str, Any]] = {}
+        index_cells: list[_IndexCell] = []
         column = "timed" if options.writetimes else "content"
         same_ranges = a.manifest.get("ranges_per_table") == b.manifest.get("ranges_per_table")
         ranges = _differing_ranges(conn, column) if same_ranges else None
@@ -238,21 +286,35 @@ def diff_snapshots(a: SnapshotSource, b: SnapshotSource, options: DiffOptions | 
                 for key in keys:
                     change = _object_change(conn, key, options)
                     if change and (not types or change.get("type") in types):
-                        object_changes[key] = change
+                        object_changes[change["uuid"]] = change
             elif table.keyspace == CONFIG_KEYSPACE and table.table in (FQ_NAME_TABLE, SHARED_TABLE):
-                _fold_index_changes(conn, table.table, keys, object_changes, options, types)
+                index_cells += _index_cell_changes(conn, table.table, keys, options, types)
             elif not types:
                 for key in keys:
                     change = _row_change(conn, table.keyspace, table.table, key, options)
                     if change:
                         result.changes.append(change)
-        result.changes[:0] = sorted(object_changes.values(), key=lambda c: (c.get("type") or "", c["uuid"]))
+        # only now: whether an index cell belongs to an added, removed, changed or no object is
+        # known once every object row was compared, whatever order the tables came in
+        stale = _fold_index_changes(conn, index_cells, object_changes, options, types)
+        result.changes[:0] = sorted(object_changes.values(), key=lambda c: (c.get("type") or "", c["uuid"])) + stale
         if options.zookeeper and not types and (not want_ks or "zookeeper" in want_ks) \
                 and not _same_znodes(a.manifest, b.manifest):
             result.changes.extend(_znode_changes(conn))
     finally:
         conn.close()
     return result
+
+
+def _present_types(conn: sqlite3.Connection) -> set[str]:
+    """Object types either side holds: its objects' types and the rows of its index tables."""
+    out: set[str] = set()
+    for schema in ("main", "b"):
+        out.update(t for (t,) in conn.execute(f"SELECT DISTINCT type FROM {schema}.objects") if t)
+        for table in (FQ_NAME_TABLE, SHARED_TABLE):
+            out.update(blob_to_text(k) for (k,) in conn.execute(
+                f"SELECT DISTINCT key FROM {schema}.cells WHERE keyspace = ? AND tbl = ?", (CONFIG_KEYSPACE, table)))
+    return out
 
 
 def _differing_ranges(conn: sqlite3.Connection, column: str) -> dict[tuple[str, str], list[int]]:
@@ -306,11 +368,11 @@ def _object_change(conn: sqlite3.Connection, key: bytes, options: DiffOptions) -
         return None
     base = decode_row(uuid, new if new is not None else old)
     change: dict[str, Any] = {"kind": "object", "uuid": uuid, "type": base.type, "fq_name": base.fq_name}
-    if old is None:
-        change["change"] = "added"
-        return change
-    if new is None:
-        change["change"] = "removed"
+    if old is None or new is None:
+        change["change"] = "added" if old is None else "removed"
+        details = _link_details(object_document(uuid, new if old is None else old, options), added=old is None)
+        change["fields"] = [d["field"] for d in details]
+        change["details"] = details
         return change
     fields = changed_fields(object_document(uuid, old, options), object_document(uuid, new, options))
     if not fields:
@@ -319,6 +381,23 @@ def _object_change(conn: sqlite3.Connection, key: bytes, options: DiffOptions) -
     change["fields"] = [f["field"] for f in fields]
     change["details"] = fields
     return change
+
+
+_LINK_SECTIONS = ("refs", "backrefs", "children", "relaxbackrefs")
+
+
+def _link_details(doc: dict[str, Any], added: bool) -> list[dict[str, Any]]:
+    """The link cells of an object that one side lacks (parent, refs, backrefs, children), named
+    as a changed object's fields are: they explain the entries of its peers."""
+    out = []
+    if doc.get("parent"):
+        out.append({"field": "parent", "value": doc["parent"]})
+    for section in _LINK_SECTIONS:
+        out += [{"field": f"{section}.{name}", "value": value} for name, value in (doc.get(section) or {}).items()]
+    for entry in out:
+        value = entry.pop("value")
+        entry.update(old=None, new=value) if added else entry.update(old=value, new=None)
+    return out
 
 
 def _differing_cells(conn, ks: str, tbl: str, key: bytes, writetimes: bool):
@@ -340,26 +419,72 @@ def _differing_cells(conn, ks: str, tbl: str, key: bytes, writetimes: bool):
         yield blob_to_text(column), old, new
 
 
-def _fold_index_changes(conn, table: str, keys: list[bytes], object_changes: dict[str, dict[str, Any]],
-                        options: DiffOptions, types: set[str]) -> None:
-    """fq-name index / shared-table cells that differ become fields of the object they name."""
+@dataclass(frozen=True)
+class _IndexCell:
+    """A differing cell of obj_fq_name_table or obj_shared_table, and the object it names."""
+    uuid: str
+    row: str  # the row key: an object type
+    field: str  # fq_name_index.<column> or shared.<column>
+    old: Any
+    new: Any
+
+
+def _index_cell_changes(conn, table: str, keys: list[bytes], options: DiffOptions,
+                        types: set[str]) -> list[_IndexCell]:
     label = "fq_name_index" if table == FQ_NAME_TABLE else "shared"
+    out = []
     for key in keys:
         obj_type = blob_to_text(key)
         if types and obj_type not in types:
             continue
         for column, o, n in _differing_cells(conn, CONFIG_KEYSPACE, table, key, options.writetimes):
             split = split_fq_name_column(column) if table == FQ_NAME_TABLE else split_shared_column(column)
-            uuid = split[-1] if split else column
-            change = object_changes.get(uuid)
-            if change is None:
-                change = object_changes[uuid] = {"change": "changed", "kind": "object", "uuid": uuid,
-                                                 "type": obj_type, "fields": [], "details": []}
-            if change["change"] != "changed":
-                continue  # an added/removed object already says it all
-            field_name = f"{label}.{column}"
-            change.setdefault("fields", []).append(field_name)
-            change.setdefault("details", []).append({"field": field_name, "old": o, "new": n})
+            out.append(_IndexCell(split[-1] if split else column, obj_type, f"{label}.{column}", o, n))
+    return out
+
+
+def _fold_index_changes(conn, cells: list[_IndexCell], object_changes: dict[str, dict[str, Any]],
+                        options: DiffOptions, types: set[str]) -> list[dict[str, Any]]:
+    """Each fq-name index / shared cell that differs becomes a field of the one entry of the
+    object it names: added, removed or changed, or a new "changed" entry when the object row
+    itself is equal. Cells naming an object that exists on neither side are returned as stale
+    index entries, one per uuid."""
+    stale: dict[str, dict[str, Any]] = {}
+    for cell in cells:
+        detail = {"field": cell.field, "old": cell.old, "new": cell.new}
+        change = object_changes.get(cell.uuid) or stale.get(cell.uuid)
+        if change is None:
+            cells_now = _existing_object_cells(conn, cell.uuid)
+            if cells_now is None:
+                change = stale[cell.uuid] = {"change": None, "kind": "stale_index_entry", "uuid": cell.uuid,
+                                             "type": cell.row, "note": STALE_NOTE, "fields": [], "details": []}
+            else:
+                obj = decode_row(cell.uuid, cells_now)
+                if types and obj.type not in types:
+                    continue  # the object is filtered out, so are its index cells
+                change = object_changes[cell.uuid] = {"kind": "object", "uuid": cell.uuid, "type": obj.type,
+                                                      "fq_name": obj.fq_name, "change": "changed",
+                                                      "fields": [], "details": []}
+        change.setdefault("details", []).append(detail)
+    for change in [*object_changes.values(), *stale.values()]:
+        if change.get("details"):
+            change["details"].sort(key=lambda d: d["field"])
+            change["fields"] = [d["field"] for d in change["details"]]
+    for change in stale.values():
+        sides = {("old" if d["old"] is not None else "") + ("new" if d["new"] is not None else "")
+                 for d in change["details"]}
+        change["change"] = "added" if sides == {"new"} else "removed" if sides == {"old"} else "changed"
+    return sorted(stale.values(), key=lambda c: (c["type"], c["uuid"]))
+
+
+def _existing_object_cells(conn, uuid: str) -> list[Cell] | None:
+    """The object row of either side (B's first), None when neither side has it."""
+    key = text_to_blob(uuid)
+    for schema in ("b", "main"):
+        cells = _row_cells(conn, schema, CONFIG_KEYSPACE, UUID_TABLE, key)
+        if cells is not None:
+            return cells
+    return None
 
 
 def _row_change(conn, ks: str, tbl: str, key: bytes, options: DiffOptions) -> dict[str, Any] | None:

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.cells import Cell, TableRef, now_us
-from ..ops.diff import DiffOptions, changed_fields, diff_sources, object_document
+from ..ops.diff import (
+    DiffOptions,
+    changed_fields,
+    diff_sources,
+    object_document,
+    summarize,
+)
 from .reconcile import Counts, reconcile, sort_cells
 from .rows import FQ_REF, SHARED_REF, UUID_REF, sync_object
 from .zk import apply_ops, compare_trees, tree_pairs
@@ -35,11 +41,8 @@ class VerifyResult:
     def equal(self) -> bool:
         return not self.changes
 
-    def summary(self) -> dict[str, int]:
-        counts = {"added": 0, "removed": 0, "changed": 0}
-        for c in self.changes:
-            counts[c["change"]] += 1
-        return counts
+    def summary(self) -> dict[str, dict[str, int]]:
+        return summarize(self.changes)  # the same counts as tfdata diff
 
     def as_dict(self) -> dict[str, Any]:
         return {"equal": self.equal, "summary": self.summary(), "changes": self.changes,
@@ -94,6 +97,8 @@ def repair_changes(old_store, new_store, changes: list[dict[str, Any]], known: "
             sync_object(old_db, new_db, change["uuid"], change.get("type"), change.get("fq_name"), set(), counts)
             _repair_index_cells(old_db, new_db, change, counts)
             _unshadow(old_db, new_db, UUID_REF, change["uuid"], counts)
+        elif kind == "stale_index_entry":  # index cells naming no object: only the cells
+            _repair_index_cells(old_db, new_db, change, counts)
         elif kind == "row":
             table = TableRef(change["keyspace"], change["table"])
             source = sort_cells(known.row(old_db, table, change["key"]))
@@ -208,6 +213,8 @@ def _still_differs(change: dict[str, Any], old_store, new_store, options: DiffOp
             return bool(a) != bool(b)
         return bool(changed_fields(object_document(change["uuid"], a, options),
                                    object_document(change["uuid"], b, options)))
+    if kind == "stale_index_entry":
+        return _index_cells(old_store.cassandra, change) != _index_cells(new_store.cassandra, change)
     if kind == "row":
         table = TableRef(change["keyspace"], change["table"])
         a = {c.column: c.value for c in known.row(old_store.cassandra, table, change["key"])}
