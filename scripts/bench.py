@@ -247,7 +247,7 @@ def bench_diff(args) -> None:
         if not snap.exists() or snap.stat().st_mtime < source.stat().st_mtime:  # L takes minutes each
             take_snapshot(DumpSource(source), snap, force=True)
     seconds, rss, out = timed(["tfdata", "diff", str(a), str(b), "--format", "json"])
-    changes = json.loads(out)["summary"]["changed"]
+    changes = json.loads(out)["summary"]["objects"]["changed"]
     naive = None
     reference = "json.load both dumps, decode every object, DeepDiff"
     if args.scale != "L" or args.naive:
