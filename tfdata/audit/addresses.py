@@ -6,6 +6,16 @@ crashes: only UUID-shaped useragent keys count as subnet entries (the Neutron pl
 keys there), a lock index is the address divided by the subnet's alloc_unit, a lock held by
 another object is one finding (not an extra plus a missing), secondary and local instance IPs
 may share an address, and a VN referencing a missing IPAM is a finding, not a crash.
+
+Lock paths are ``/api-server/subnets/<owner fq_name str>:<prefix>/<len>/<%010d index>``
+(vnc_addr_mgmt.py names the allocator ``'%s:%s' % (fq_name_str, '<prefix>/<len>')``, vnc_db.py
+``create_subnet_allocator`` puts it under the subnet path, nothing quoted). The owner may hold
+':' and '/' (more levels), an IPv6 prefix holds ':', so a path is read from the right: index and
+length are the last segments, the address the longest ':'-suffix of what remains that parses as
+one, the owner the rest; when several readings are possible the configured subnets decide.
+Subnet keys compare in zk_form, the shape kazoo gives the path. Empty folders that are not
+``<owner>:<prefix>/<len>`` are levels of an owner name holding '/' (or what TF's deletes leave of
+them: it removes ``<owner>:<prefix>`` recursively, not the parents makepath created): no finding.
 """
 
 from __future__ import annotations
@@ -13,13 +23,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from functools import lru_cache
 
 from ..model.cells import Cell, TableRef
 from ..model.objects import TfObject
 from ..model.zk import ZNode, data_text
 from .base import AuditContext, Family
 from .findings import ERROR, WARNING, check
-from .zkpaths import SUBNETS, ZkPlace, is_intermediate
+from .zkpaths import SUBNETS, ZkPlace, is_intermediate, is_number, zk_form
 
 USERAGENT_TABLE = TableRef("useragent", "useragent_keyval_table")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -86,28 +97,55 @@ STALE_INSTANCE_IP = check(
 
 
 def subnet_key(owner: str, prefix: str, plen: int | str) -> str | None:
-    """Canonical '<owner fq_name>:<network address>/<len>' (the ZK layout, addresses normalised)."""
+    """Canonical '<owner fq_name>:<network address>/<len>' as it reads in a lock path (zk_form,
+    addresses normalised)."""
     try:
         network = ipaddress.ip_network(f"{prefix}/{int(plen)}", strict=False)
     except (ValueError, TypeError):
         return None
-    return f"{owner}:{network.network_address}/{network.prefixlen}"
+    return f"{zk_form(f'{owner}:{network.network_address}')}/{network.prefixlen}"
 
 
-def split_subnet_node(name: str) -> tuple[str, str] | None:
-    """'<owner fq_name>:<address>' -> (owner, address). db_manage takes the first three parts as
-    the owner; names with ':' or an IPv6 address need the fallback: the shortest valid address
-    suffix."""
-    parts = name.split(":")
-    candidates = [3] if len(parts) > 3 else []
-    candidates += range(len(parts) - 1, 0, -1)
-    for cut in candidates:
-        address = ":".join(parts[cut:])
+def split_subnet_node(name: str) -> list[tuple[str, str]]:
+    """Every (owner, address) reading of '<owner fq_name str>:<address>', longest address first.
+    The address is after the last '/' (it never holds one); the owner may hold ':' and '/'."""
+    readings = []
+    pos = name.find(":", name.rfind("/") + 1)
+    while pos != -1:
+        address = name[pos + 1:]
         try:
             ipaddress.ip_address(address)
         except ValueError:
-            continue
-        return ":".join(parts[:cut]), address
+            pass
+        else:
+            readings.append((name[:pos], address))
+        pos = name.find(":", pos + 1)
+    return readings
+
+
+@lru_cache(maxsize=4096)
+def subnet_readings(name: str, plen: str) -> tuple[str, ...]:
+    """Distinct subnet keys the node '<name>/<plen>' can stand for; the first is the default.
+    They differ only when the address is not written in canonical form."""
+    keys: list[str] = []
+    for owner, address in split_subnet_node(name):
+        key = subnet_key(owner, address, plen)
+        if key is not None and key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def read_subnet_path(parts: tuple[str, ...]) -> tuple[str, str, str, str | None] | None:
+    """('ip', name, plen, index) for ``<name>/<plen>/<index>``, ('subnet', name, plen, None) for
+    ``<name>/<plen>``, None otherwise; name = '<owner>:<address>' (owner may hold '/')."""
+    if len(parts) >= 3 and is_number(parts[-1]) and is_number(parts[-2]):
+        name = "/".join(parts[:-2])
+        if subnet_readings(name, parts[-2]):
+            return "ip", name, parts[-2], parts[-1]
+    if len(parts) >= 2 and is_number(parts[-1]):
+        name = "/".join(parts[:-1])
+        if subnet_readings(name, parts[-1]):
+            return "subnet", name, parts[-1], None
     return None
 
 
@@ -138,7 +176,10 @@ class AddressChecks(Family):
                       "secondary INTEGER, local INTEGER")
         define("useragent", "key TEXT, value TEXT", indexes=["key"])
         define("zk_ip", "path TEXT, skey TEXT, idx TEXT, data TEXT", indexes=["skey, idx"])
-        define("zk_subnet", "skey TEXT, path TEXT", indexes=["skey"])
+        define("zk_subnet", "skey TEXT, path TEXT", indexes=["skey", "path"])
+        define("zk_subnet_alt", "skey TEXT, alt TEXT, path TEXT")  # other readings of an ambiguous path
+        define("zk_subnet_inner", "parent TEXT", indexes=["parent"])
+        self._zk_subnets: set[str] = set()
 
     # ------------------------------------------------------------------ scan
     def on_object(self, obj: TfObject, ctx: AuditContext) -> None:
@@ -199,19 +240,24 @@ class AddressChecks(Family):
         if place.tree != SUBNETS:
             return
         parts = place.parts
-        split = split_subnet_node(parts[0])
-        skey = None
-        if split and len(parts) >= 2:
-            skey = subnet_key(split[0], split[1], parts[1]) if parts[1].isdigit() else None
-        valid = split is not None and (len(parts) == 1 or skey is not None) and len(parts) <= 3 \
-            and (len(parts) < 3 or parts[2].isdigit())
-        if not valid:
-            ctx.emit(LOCK_PATH_INVALID, f"{'/'.join(parts)!r} under {place.root}", path=node.path)
-            return
-        if skey is not None:
-            ctx.facts.add("zk_subnet", (skey, f"{place.root}/{parts[0]}/{parts[1]}"))
-        if len(parts) == 3 and not is_intermediate(node):
-            ctx.facts.add("zk_ip", (node.path, skey, str(int(parts[2])), data_text(node.data)))
+        if len(parts) > 1 and not is_number(parts[-1]):
+            # a folder below this one is a level of a name: this one is no prefix-length node
+            ctx.facts.add("zk_subnet_inner", (f"{place.root}/{'/'.join(parts[:-1])}",))
+        reading = read_subnet_path(parts)
+        if reading is None or (reading[0] == "ip" and is_intermediate(node)):
+            if node.data:
+                ctx.emit(LOCK_PATH_INVALID, f"{'/'.join(parts)!r} under {place.root}", path=node.path)
+            return  # an empty folder: part of an owner name holding '/', or what a delete left of one
+        kind, name, plen, index = reading
+        keys = subnet_readings(name, plen)
+        subnet_path = f"{place.root}/{name}/{plen}"
+        if subnet_path not in self._zk_subnets:
+            self._zk_subnets.add(subnet_path)
+            ctx.facts.add("zk_subnet", (keys[0], subnet_path))
+            for other in keys[1:]:
+                ctx.facts.add("zk_subnet_alt", (keys[0], other, subnet_path))
+        if kind == "ip":
+            ctx.facts.add("zk_ip", (node.path, keys[0], str(int(index)), data_text(node.data)))
 
     # ------------------------------------------------------------------ cross checks
     def finish(self, ctx: AuditContext) -> None:
@@ -231,6 +277,7 @@ class AddressChecks(Family):
                 "AND l.dst_type IN ('virtual_machine_interface', 'virtual_network'))"):
             ctx.emit(STALE_INSTANCE_IP, "no ref to a live virtual_machine_interface or virtual_network", uuid=uuid)
         if ctx.has_zookeeper:
+            self._resolve_readings(ctx)
             self._locks(ctx)
         else:
             ctx.skipped("IP address lock checks", "the source holds no znodes")
@@ -343,6 +390,18 @@ class AddressChecks(Family):
                 ctx.emit(ADDRESS_DUPLICATE, f"lock index {idx} of {key} is also held by "
                          f"{', '.join(m for m in members if m != uuid)}", uuid=uuid)
 
+    def _resolve_readings(self, ctx: AuditContext) -> None:
+        """A path read several ways (address not in canonical form, owner and IPv6 address both
+        holding ':') takes the reading a configured subnet has."""
+        db = ctx.facts.db
+        for key, alt, path in ctx.facts.query(
+                "SELECT a.skey, MIN(a.alt), a.path FROM zk_subnet_alt a WHERE NOT EXISTS "
+                "(SELECT 1 FROM configured c WHERE c.skey = a.skey) AND EXISTS "
+                "(SELECT 1 FROM configured c WHERE c.skey = a.alt) GROUP BY a.skey, a.path").fetchall():
+            db.execute("UPDATE zk_subnet SET skey = ? WHERE skey = ? AND path = ?", (alt, key, path))
+            db.execute("UPDATE zk_ip SET skey = ? WHERE skey = ? AND substr(path, 1, ?) = ?",
+                       (alt, key, len(path) + 1, path + "/"))
+
     def _locks(self, ctx: AuditContext) -> None:
         for key, vn, count in ctx.facts.query(
                 "SELECT skey, MIN(vn), COUNT(*) FROM ip_expected e WHERE NOT EXISTS "
@@ -365,5 +424,6 @@ class AddressChecks(Family):
                 ctx.emit(LOCK_EXTRA, f"{key} index {idx} locked for {data}, which holds no such address", path=path)
         for key, path in ctx.facts.query(
                 "SELECT skey, MIN(path) FROM zk_subnet z WHERE NOT EXISTS "
-                "(SELECT 1 FROM configured c WHERE c.skey = z.skey) GROUP BY skey"):
+                "(SELECT 1 FROM configured c WHERE c.skey = z.skey) AND NOT EXISTS "
+                "(SELECT 1 FROM zk_subnet_inner i WHERE i.parent = z.path) GROUP BY skey"):
             ctx.emit(SUBNET_LOCK_EXTRA, f"{key}: no network or flat IPAM has this subnet", path=path)

@@ -17,10 +17,10 @@ import re
 
 from ..model.cells import Cell, TableRef
 from ..model.objects import TfObject
-from ..model.zk import ZNode, data_text, parse_allocator_node
+from ..model.zk import ZNode, data_text
 from .base import AuditContext, Family
 from .findings import ERROR, INFO, WARNING, check
-from .zkpaths import RT_ID, ZkPlace, is_intermediate
+from .zkpaths import RT_ID, ZkPlace, allocator_index, is_intermediate
 
 ROUTE_TARGET_TABLE = TableRef("to_bgp_keyspace", "route_target_table")
 RT_NAME = re.compile(r"^target:(\d+|\d+\.\d+\.\d+\.\d+):(\d+)$")
@@ -144,7 +144,7 @@ class RouteTargetChecks(Family):
             return
         parts = place.parts
         tree = parts[0] if len(parts) == 2 else "legacy" if len(parts) == 1 else None
-        number = parse_allocator_node(parts[-1])
+        number = allocator_index(parts[-1])
         if tree is not None and number is not None:
             ctx.facts.add("zk_rt", (node.path, tree, number, data_text(node.data)))
 

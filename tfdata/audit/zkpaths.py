@@ -4,6 +4,14 @@ Prefixed trees start with ``/<cluster_id>``. A live cluster source knows its pre
 with a cluster_id records ``<id>/...`` paths that we cannot tell from unprefixed ones by the
 file alone, so without a known prefix both readings are tried (a TF tree name never is a
 cluster id in practice).
+
+Names inside paths (read from tf-controller vnc_db.py ``VncZkClient`` and zkclient.py
+``IndexAllocator``): TF composes paths with plain ``'%s'`` -- no quoting, no escaping, raw UTF-8
+-- so a name holding '/' adds levels, and kazoo (``kazoo.protocol.paths.normpath``) drops empty
+segments, which collapses '//' and loses a '/' at either end of the path. :func:`zk_form` is that
+transformation; names are compared with the paths in that form. A name can only be recovered by
+reading the TF-chosen segments from the right (index, prefix length) and matching what is left
+against the known objects.
 """
 
 from __future__ import annotations
@@ -55,6 +63,23 @@ def locate(path: str, prefix: str | None) -> ZkPlace | None:
             if rest[:len(head)] == head and len(rest) > len(head):
                 return ZkPlace(tree, rest[len(head):], "/" + "/".join(lead + head))
     return None
+
+
+def zk_form(text: str) -> str:
+    """How text embedded in a znode path reads back: split on '/', empty segments dropped."""
+    if "//" not in text and not text.startswith("/") and not text.endswith("/"):
+        return text
+    return "/".join(segment for segment in text.split("/") if segment)
+
+
+def is_number(segment: str) -> bool:
+    """ASCII digits only (str.isdigit also accepts '²', which int() refuses)."""
+    return segment.isascii() and segment.isdigit()
+
+
+def allocator_index(segment: str) -> int | None:
+    """IndexAllocator node name (``%010d``) -> index, else None."""
+    return int(segment) if len(segment) >= 10 and is_number(segment) else None
 
 
 def is_intermediate(node) -> bool:

@@ -6,6 +6,16 @@ From db_manage: check_virtual_networks_id, check_security_groups_id, check_aggre
 nowhere or at the wrong object are findings), AE IDs used but not locked, and the owners of the
 tag, VPG and sub-cluster allocations. User-configured VxLAN IDs share the VN-ID allocator
 (data ``<VN fq_name>_vxlan`` or ``<project>:<LR uuid>_vxlan``); they are not stale VN IDs.
+
+Names in paths (zkpaths): ``/fq-name-to-uuid/<type>:<fq_name joined by ':'>`` (vnc_db.py
+``create_fq_name_to_uuid_mapping``, type in underscore form, nothing quoted), so the lock name is
+every segment after the tree joined back with '/', cut at the first ':' (types hold neither ':'
+nor '/'), and compared with the object's name in zk_form. A lock that got children (a longer
+name with '/') keeps its data in a live walk and loses it in a dump, where it is absent -- fine
+for a partial index. Empty nodes there are what makepath created for such names (and what stays
+after their delete): no finding. ``/id/aggregated-ethernet/<router name>/<%010d>`` (router may
+hold '/': all but the last segment) and ``/id/tags/values/<tag type>/<%010d>`` likewise; the
+other allocators keep names only in their data, compared as fq_name strings.
 """
 
 from __future__ import annotations
@@ -14,11 +24,11 @@ import json
 import re
 
 from ..model.objects import TfObject
-from ..model.zk import ZNode, data_text, parse_allocator_node
+from ..model.zk import ZNode, data_text
 from .base import AuditContext, Family
 from .findings import ERROR, WARNING, check
 from .zkpaths import (AE_ID, FQ_NAME_TO_UUID, SG_ID, SUB_CLUSTER_ID, TAGS, VN_ID, VPG_ID, ZkPlace,
-                      is_intermediate)
+                      allocator_index, is_intermediate, zk_form)
 
 SG_ID_BASE = 8_000_000  # auto-allocated SG IDs are index + 8 000 000; lower ones are user-configured
 SG_RESERVED = "__reserved__"
@@ -104,11 +114,13 @@ class ZookeeperChecks(Family):
     def setup(self, ctx: AuditContext) -> None:
         define = ctx.facts.define
         define("zk_fq", "path TEXT, lock_type TEXT, lock_name TEXT, data TEXT")
+        # objects whose '<type>:<fq_name>' reads otherwise in a path ('//', '/' at an end)
+        define("fq_zk_alias", "uuid TEXT, type TEXT, zk_name TEXT", indexes=["uuid", "type, zk_name"])
         define("vn_ids", "uuid TEXT, fq_str TEXT, id INTEGER", indexes=["id"])
         define("zk_vn", "path TEXT, idx INTEGER, data TEXT", indexes=["idx"])
         define("sg_ids", "uuid TEXT, fq TEXT, id INTEGER", indexes=["id"])
         define("zk_sg", "path TEXT, idx INTEGER, data TEXT", indexes=["idx"])
-        define("phys_ifs", "uuid TEXT, router TEXT, name TEXT", indexes=["uuid"])
+        define("phys_ifs", "uuid TEXT, router TEXT, router_zk TEXT, name TEXT", indexes=["uuid"])
         define("vpg_ae", "vpg TEXT, pi TEXT, ae INTEGER")
         define("zk_ae", "path TEXT, router TEXT, idx INTEGER, data TEXT")
         define("zk_owned", "path TEXT, owner_type TEXT, data TEXT")
@@ -117,12 +129,17 @@ class ZookeeperChecks(Family):
     def on_object(self, obj: TfObject, ctx: AuditContext) -> None:
         if not obj.is_live:
             return
+        lock = f"{obj.type}:{obj.fq_name_str}"
+        lock_zk = zk_form(lock)
+        if lock_zk != lock:
+            ctx.facts.add("fq_zk_alias", (obj.uuid, obj.type, lock_zk.partition(":")[2]))
         if obj.type == "virtual_network":
             self._vn(obj, ctx)
         elif obj.type == "security_group":
             self._sg(obj, ctx)
         elif obj.type == "physical_interface" and len(obj.fq_name) >= 2:
-            ctx.facts.add("phys_ifs", (obj.uuid, obj.fq_name[-2], obj.fq_name[-1]))
+            router = obj.fq_name[-2]
+            ctx.facts.add("phys_ifs", (obj.uuid, router, zk_form(router), obj.fq_name[-1]))
         elif obj.type == "virtual_port_group":
             for (ref_type, ref_uuid), value in obj.refs.items():
                 attr = value.get("attr") if isinstance(value, dict) else None
@@ -156,27 +173,31 @@ class ZookeeperChecks(Family):
         data = data_text(node.data)
         tree, parts = place.tree, place.parts
         if tree == FQ_NAME_TO_UUID:
+            if not data:
+                return  # a level makepath created for a name holding '/', left empty
             lock_type, sep, lock_name = "/".join(parts).partition(":")
-            if not sep or not lock_name or not data:
+            if not sep or not lock_name:
                 ctx.emit(FQ_LOCK_MALFORMED, f"node {'/'.join(parts)!r} holds {data[:40]!r}", path=node.path)
             else:
                 ctx.facts.add("zk_fq", (node.path, lock_type, lock_name, data))
             return
         if tree not in (VN_ID, SG_ID, AE_ID, TAGS, VPG_ID, SUB_CLUSTER_ID):
             return
-        index = parse_allocator_node(parts[-1])
+        index = allocator_index(parts[-1])
         if index is None:
+            if not data and tree in (AE_ID, TAGS):
+                return  # a per-router / per-tag-type folder (or a level of its name) with no id left
             ctx.emit(ID_LOCK_MALFORMED, f"{parts[-1]!r} under {place.root} is not an allocator index", path=node.path)
             return
         if tree == VN_ID and len(parts) == 1:
             ctx.facts.add("zk_vn", (node.path, index, data))
         elif tree == SG_ID and len(parts) == 1:
             ctx.facts.add("zk_sg", (node.path, index, data))
-        elif tree == AE_ID and len(parts) == 2:
-            ctx.facts.add("zk_ae", (node.path, parts[0], index, data))
+        elif tree == AE_ID and len(parts) >= 2:
+            ctx.facts.add("zk_ae", (node.path, "/".join(parts[:-1]), index, data))
         elif tree == TAGS and parts[0] in ("types", "typesUD") and len(parts) == 2:
             ctx.facts.add("zk_owned", (node.path, "tag_type", data))
-        elif tree == TAGS and parts[0] == "values" and len(parts) in (3, 4):
+        elif tree == TAGS and parts[0] == "values" and len(parts) >= 3:
             ctx.facts.add("zk_owned", (node.path, "tag", data))
         elif tree in _OWNED_TREES and len(parts) == 1:
             ctx.facts.add("zk_owned", (node.path, _OWNED_TREES[tree], data))
@@ -207,16 +228,19 @@ class ZookeeperChecks(Family):
                              uuid=uuid)
 
     def _fq_locks(self, ctx: AuditContext) -> None:
+        owner_sql = ("(SELECT x.uuid FROM objects x WHERE x.live = 1 AND x.type = z.lock_type "
+                     "AND x.fq_str = z.lock_name UNION ALL SELECT a.uuid FROM fq_zk_alias a "
+                     "WHERE a.type = z.lock_type AND a.zk_name = z.lock_name LIMIT 1)")
         rows = ctx.facts.query(
-            "SELECT z.path, z.lock_type, z.lock_name, z.data, o.uuid IS NOT NULL, o.type, o.fq_str, "
-            "(SELECT x.uuid FROM objects x WHERE x.live = 1 AND x.type = z.lock_type AND x.fq_str = z.lock_name "
-            " LIMIT 1) FROM zk_fq z LEFT JOIN objects o ON o.uuid = z.data AND o.live = 1")
-        for path, lock_type, lock_name, data, exists, obj_type, fq_str, owner in rows:
+            f"SELECT z.path, z.lock_type, z.lock_name, z.data, o.uuid IS NOT NULL, o.type, o.fq_str, "
+            f"(SELECT a.zk_name FROM fq_zk_alias a WHERE a.uuid = o.uuid LIMIT 1), {owner_sql} "
+            f"FROM zk_fq z LEFT JOIN objects o ON o.uuid = z.data AND o.live = 1")
+        for path, lock_type, lock_name, data, exists, obj_type, fq_str, zk_name, owner in rows:
             named = f"; the name belongs to {owner}" if owner and owner != data else ""
             if not exists:
                 ctx.emit(FQ_LOCK_DANGLING, f"{lock_type}:{lock_name} -> {data}: no such object{named}",
                          path=path, uuid=owner or None, type=lock_type if owner else None)
-            elif obj_type != lock_type or fq_str != lock_name:
+            elif obj_type != lock_type or lock_name not in (fq_str, zk_name):
                 ctx.emit(FQ_LOCK_MISMATCH, f"{lock_type}:{lock_name} -> {data}, which is {obj_type} {fq_str}{named}",
                          path=path, uuid=data)
 
@@ -279,22 +303,22 @@ class ZookeeperChecks(Family):
                          path=path)
 
     def _ae_locks(self, ctx: AuditContext) -> None:
-        ctx.facts.db.execute("CREATE TEMP TABLE ae_used (router TEXT, ae INTEGER, vpg TEXT)")
-        for router, name in ctx.facts.query("SELECT router, name FROM phys_ifs").fetchall():
+        ctx.facts.db.execute("CREATE TEMP TABLE ae_used (router TEXT, router_zk TEXT, ae INTEGER, vpg TEXT)")
+        for router, router_zk, name in ctx.facts.query("SELECT router, router_zk, name FROM phys_ifs").fetchall():
             match = AE_NAME.match(name)
             if match and int(match[1]) < AE_MAX:
-                ctx.facts.db.execute("INSERT INTO ae_used VALUES (?, ?, NULL)", (router, int(match[1])))
-        ctx.facts.db.execute("INSERT INTO ae_used SELECT p.router, v.ae, v.vpg FROM vpg_ae v "
+                ctx.facts.db.execute("INSERT INTO ae_used VALUES (?, ?, ?, NULL)", (router, router_zk, int(match[1])))
+        ctx.facts.db.execute("INSERT INTO ae_used SELECT p.router, p.router_zk, v.ae, v.vpg FROM vpg_ae v "
                              "JOIN phys_ifs p ON p.uuid = v.pi")
         for path, router, index, data in ctx.facts.query(
                 "SELECT z.path, z.router, z.idx, z.data FROM zk_ae z WHERE NOT EXISTS "
-                "(SELECT 1 FROM ae_used u WHERE u.router = z.router AND u.ae = z.idx)"):
+                "(SELECT 1 FROM ae_used u WHERE u.router_zk = z.router AND u.ae = z.idx)"):
             ctx.emit(AE_LOCK_UNUSED, f"ae{index} on {router} locked for VPG {data!r}; no interface uses it", path=path)
         if not ctx.facts.scalar("SELECT COUNT(*) FROM zk_ae"):
             return  # releases before R2005 keep AE ids elsewhere: absence of the tree is not a finding
         for router, ae, vpg in ctx.facts.query(
                 "SELECT DISTINCT u.router, u.ae, u.vpg FROM ae_used u WHERE u.vpg IS NOT NULL AND NOT EXISTS "
-                "(SELECT 1 FROM zk_ae z WHERE z.router = u.router AND z.idx = u.ae)"):
+                "(SELECT 1 FROM zk_ae z WHERE z.router = u.router_zk AND z.idx = u.ae)"):
             ctx.emit(AE_LOCK_MISSING, f"ae{ae} on {router} is used by this VPG but not locked", uuid=vpg)
 
     def _owned_locks(self, ctx: AuditContext) -> None:
