@@ -23,11 +23,3 @@ def range_hashes(source, tables=None) -> dict[TableRef, dict[int, RangeHash]]:
     for table, cell in source.cells(tables):
         hashers[table].add(cell)
     return {t: h.by_range for t, h in hashers.items()}
-
-
-def token_bounds(rng: int, ranges: int) -> tuple[int, int]:
-    """Inclusive Murmur3 token bounds of range index ``rng`` (inverse of hashing.range_of)."""
-    width = (1 << 64) // ranges
-    lo = rng * width - (1 << 63)
-    hi = lo + width - 1
-    return lo, hi

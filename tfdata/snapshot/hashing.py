@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..model.cells import Cell, text_to_blob
+from ..stores import tokens
 from ..model.zk import ZNode
 
 RANGES = 64  # per table
@@ -20,22 +21,8 @@ _MOD = 1 << 128
 _SEP = b"\x00"
 
 
-_murmur3: Callable[[bytes], int] | None = None
-
-
-def token(key: str) -> int:
-    global _murmur3
-    if _murmur3 is None:  # imported on first use: the driver package costs commands that read snapshots only
-        try:  # the driver's C extension; pure-Python fallback otherwise
-            from cassandra.cmurmur3 import murmur3
-        except ImportError:  # pragma: no cover
-            from cassandra.murmur3 import murmur3
-        _murmur3 = murmur3
-    return _murmur3(text_to_blob(key))
-
-
 def range_of(key: str, ranges: int = RANGES) -> int:
-    return ((token(key) + (1 << 63)) * ranges) >> 64
+    return tokens.range_of(key, ranges)
 
 
 def cell_hashes(row_prefix: bytes, cell: Cell) -> tuple[int, int]:

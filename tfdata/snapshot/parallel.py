@@ -18,7 +18,8 @@ from typing import Callable
 
 from ..errors import TfdataError
 from ..model.cells import TableRef
-from ..stores.cassandra import CassandraStore, token_ranges
+from ..stores.cassandra import CassandraStore
+from ..stores.tokens import token_ranges
 from .store import SnapshotWriter
 
 RANGES_PER_READER = 32

@@ -23,6 +23,7 @@ from ..tls import client_context, tls_reason
 from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
 from ..model.keyspaces import logical_keyspace, physical_keyspace
 from .base import SourceInfo, table_order
+from .tokens import token_ranges
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,7 @@ class _QuietNegotiation(logging.Filter):
 logging.getLogger("cassandra.cluster").addFilter(_QuietNegotiation())
 logging.getLogger("cassandra.protocol").addFilter(_QuietNegotiation())
 
-MIN_TOKEN = -(2**63)
-MAX_TOKEN = 2**63 - 1
 GC_GRACE_SECONDS = 864000  # what TF sets on every table
-
-
-def token_ranges(splits: int) -> list[tuple[int, int]]:
-    """(start, end] ranges covering the whole Murmur3 ring."""
-    step = (MAX_TOKEN - MIN_TOKEN) // splits
-    bounds = [MIN_TOKEN + i * step for i in range(splits)] + [MAX_TOKEN]
-    return list(zip(bounds[:-1], bounds[1:]))
 
 
 _INT64 = struct.Struct(">q")

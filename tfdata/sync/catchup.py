@@ -35,7 +35,7 @@ from typing import Iterator
 
 from ..model.cells import now_us
 from ..model.fqname import split_shared_column
-from ..ops.hashes import token_bounds
+from ..stores.tokens import token_bounds
 from .reconcile import Counts, reconcile, sort_cells
 from .rows import LINKS_CHANGED, SHARED_REF, UUID_REF, ObjectChange, sync_objects
 

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 from ..errors import ConnectionFailed
 from ..model.cells import TableRef, now_us
-from ..ops.hashes import token_bounds
+from ..stores.tokens import token_bounds
 from .catchup import DEFAULT_CLOCK_SKEW, catch_up
 from .reconcile import Counts, reconcile
 from .rows import UUID_REF

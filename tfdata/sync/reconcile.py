@@ -16,24 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-try:
-    from cassandra.cmurmur3 import murmur3
-except ImportError:  # pragma: no cover
-    from cassandra.murmur3 import murmur3
-
 from ..model.cells import Cell, text_to_blob
-
-_MIN = -(2**63)
-_MAX = 2**63 - 1
-
-
-def cassandra_token(key: str) -> int:
-    t = murmur3(text_to_blob(key))
-    return _MAX if t == _MIN else t
+from ..stores.tokens import token
 
 
 def row_position(key: str) -> tuple[int, bytes]:
-    return cassandra_token(key), text_to_blob(key)
+    return token(key), text_to_blob(key)
 
 
 @dataclass
