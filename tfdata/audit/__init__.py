@@ -11,8 +11,7 @@ ID allocators), route_targets, addresses (subnets, IP locks), schema (release wh
 """
 
 from .findings import CATALOGUE, ERROR, INFO, SEVERITIES, WARNING, Finding
-from .runner import AuditResult, audit, check_ids
-from .schema import check_release
+from .runner import AuditResult, audit, check_ids, check_release
 from .upgrade import UpgradeResult, upgrade_check
 
 __all__ = ["CATALOGUE", "ERROR", "INFO", "SEVERITIES", "WARNING", "AuditResult", "Finding", "UpgradeResult",

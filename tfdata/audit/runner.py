@@ -167,3 +167,9 @@ def _scan_znodes(source, families: list[Family], ctx: AuditContext) -> None:
             continue
         for family in families:
             family.on_znode(node, place, ctx)
+
+
+def check_release(source, release: str | None = None, on_progress: Callable[[int], None] | None = None):
+    """Only the schema family of an audit: unknown types, properties and refs, values failing the
+    JSON Schema, parents not allowed. The release is guessed when None."""
+    return audit(source, release=release, on_progress=on_progress, checks=["schema"])

@@ -263,13 +263,3 @@ def name_problems(schema, obj_type: str, parent: str | None, fields) -> Iterator
         expected = COLUMN_KIND_OF_SPEC.get(schema.property(type_name, prop_name)["kind"])
         if expected != kind:
             yield STORAGE_MISMATCH, f"{name} is stored as {kind}: cells, {schema.name} stores it as {expected}: cells"
-
-
-# ---------------------------------------------------------------------- schema check of a source
-
-def check_release(source, release: str | None = None, on_progress: Callable[[int], None] | None = None):
-    """Only the schema family of an audit: unknown types, properties and refs, values failing the
-    JSON Schema, parents not allowed. The release is guessed when None."""
-    from .runner import audit
-
-    return audit(source, release=release, on_progress=on_progress, checks=["schema"])
