@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from ..errors import TargetNotEmpty, TfdataError
 from ..model.cells import TableRef
+from ..outfile import make_parent
 from ..snapshot.store import SnapshotSource
 from .hashes import range_hashes
 from .snapshot import DEFAULT_DIR, default_path, take_snapshot
@@ -125,6 +126,7 @@ def restore(snapshot_path: str | os.PathLike, target, yes: bool = False, force: 
                      "done": [], "started_at": time.time()}
             if not plan.target_empty:
                 pre = default_path(f"auto-{target.profile.name}-pre-restore", Path(pre_snapshot_dir))
+                make_parent(pre)  # SnapshotWriter creates no directory
                 take_snapshot(target, pre)
                 state["pre_snapshot"] = str(pre)
             _save(ckpt, state)

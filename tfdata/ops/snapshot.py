@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..errors import InputError
 from ..model.cells import TableRef
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
+from ..outfile import raise_write_failure
 from ..snapshot.store import SnapshotSource, SnapshotWriter, read_manifest, recompute_hashes, summarize, table_summary
 
 DEFAULT_DIR = Path("snapshots")
@@ -84,8 +85,9 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
             except Exception:
                 pass
         manifest = writer.finish(manifest)
-    except BaseException:
+    except BaseException as exc:
         writer.abort()
+        raise_write_failure(exc, path)  # a full disk: one line naming the file, temp removed
         raise
     finally:
         if capture is not None:
