@@ -30,7 +30,7 @@ from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
 from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
 from ..model.objects import TfObject
 from ..model.zk import STAT_FIELDS, ZNode
-from ..outfile import OutputFile, guarded
+from ..outfile import OutputFile, check_input, guarded
 from ..stores.base import SourceInfo, table_order
 from .hashing import RANGES, RangeHash, TableHasher, combine_hex, to_blob, znode_hash
 
@@ -391,9 +391,7 @@ class SnapshotSource:
     """A snapshot file as a Source (read-only)."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        if not self.path.exists():
-            raise InputError(f"{self.path}: no such file")
+        self.path = check_input(path)
         with open(self.path, "rb") as fp:
             if fp.read(16) != b"SQLite format 3\x00":
                 raise InputError(f"{self.path}: not a tfdata snapshot (not an SQLite file)")

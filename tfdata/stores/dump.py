@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..model.cells import Cell, TableRef, empty_row
 from ..model.keyspaces import KNOWN_TABLES
 from ..model.zk import ZNode, data_text, normalize_path, text_data
-from ..outfile import OutputFile, raise_write_failure
+from ..outfile import OutputFile, check_input, raise_write_failure
 from .base import SourceInfo
 from .jsonstream import JsonStream, PiecesReader
 
@@ -62,9 +62,7 @@ class DumpSource:
     """Streams a dump; each call to cells()/znodes() is one sequential pass over the file."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        if not self.path.exists():
-            raise InputError(f"{self.path}: no such file")
+        self.path = check_input(path)
         self.info = SourceInfo("dump", str(self.path))
         self._tables: list[TableRef] | None = None
         self._zk_at: tuple[int, tuple] | None = None  # (character offset, file identity) after a full walk
