@@ -25,6 +25,10 @@ def list_cmd(directory, output_format):
     if not entries:
         click.echo(f"no snapshots in {directory}")
     for e in entries:
+        if e.get("stale_temp"):
+            click.echo(f"{e['path']}  {e['size_bytes']:>12,} B  STALE TEMP FILE of {e['target']} "
+                       f"(process {e['pid']} is gone; safe to delete)")
+            continue
         if "error" in e:
             click.echo(f"{e['path']}  {e['size_bytes']:>12,} B  UNREADABLE: {e['error']}")
             continue

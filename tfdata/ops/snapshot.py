@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ..errors import InputError
 from ..model.cells import TableRef
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
-from ..outfile import raise_write_failure
+from ..outfile import check_input, raise_write_failure, stale_temps
 from ..snapshot.store import SnapshotSource, SnapshotWriter, read_manifest, recompute_hashes, summarize, table_summary
 
 DEFAULT_DIR = Path("snapshots")
@@ -235,10 +235,15 @@ def show_snapshot(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def list_snapshots(directory: str | os.PathLike = DEFAULT_DIR) -> list[dict[str, Any]]:
+    """Also lists temp files left by killed runs (``stale_temp``), which only waste space."""
+    if not Path(directory).is_dir():
+        what = "no such directory" if not os.path.lexists(directory) else "is not a directory"
+        raise InputError(f"{directory}: {what}")
     out = []
     for path in sorted(Path(directory).glob("*.tfsnap")):
-        entry: dict[str, Any] = {"path": str(path), "size_bytes": path.stat().st_size}
+        entry: dict[str, Any] = {"path": str(path), "size_bytes": path.lstat().st_size}
         try:
+            check_input(path)  # SQLite would block on a FIFO
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
                 manifest = read_manifest(conn, path)
@@ -249,4 +254,4 @@ def list_snapshots(directory: str | os.PathLike = DEFAULT_DIR) -> list[dict[str,
         except (InputError, sqlite3.DatabaseError) as exc:
             entry["error"] = str(exc)
         out.append(entry)
-    return out
+    return out + stale_temps(directory)
