@@ -8,6 +8,7 @@ import click
 
 from . import __version__
 from .errors import TfdataError
+from .outfile import Terminated
 
 
 class OneLineUsageError(click.UsageError):
@@ -54,6 +55,12 @@ class TfdataGroup(click.Group):
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             raise _one_line(exc) from None
+        except KeyboardInterrupt:  # click would print "Aborted!" and exit 1; abort() removed unfinished outputs
+            click.echo("tfdata: error: interrupted by SIGINT", err=True)
+            ctx.exit(130)
+        except Terminated as exc:  # SIGTERM/SIGHUP while writing (tfdata.outfile): 128 + signal number
+            click.echo(f"tfdata: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=TfdataGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .outfile import check_input
 
 CQL_DEFAULT_PORT = 9042
 THRIFT_PORTS = (9160, 9161)
@@ -198,6 +199,7 @@ def _profile_from_toml(name: str, data: dict[str, Any], path: Path) -> Profile:
 
 def load_toml(path: Path, only: str | None = None) -> dict[str, Profile]:
     """All profiles of the file, or just ``only`` (so other profiles' passwords are never asked for)."""
+    check_input(path)  # a FIFO would hang, a directory would be a traceback
     try:
         with open(path, "rb") as fp:
             data = tomllib.load(fp)
@@ -234,6 +236,7 @@ def load_issu_conf(path: Path) -> dict[str, Profile]:
     become 9042 unless ``<side>_cassandra_cql_port`` says otherwise.
     """
     parser = configparser.RawConfigParser()
+    check_input(path)
     try:
         with open(path, encoding="utf-8") as fp:
             parser.read_file(fp)

@@ -113,7 +113,7 @@ class World:
 
     def write(self, path, with_zookeeper: bool = True, tables=TABLES):
         write_dump(path, ((t, c) for t, c in self.cells() if t in tables),
-                   self.znodes() if with_zookeeper else (), tables)
+                   self.znodes() if with_zookeeper else (), tables, force=True)
         return path
 
 

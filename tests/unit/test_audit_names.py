@@ -167,7 +167,7 @@ def live_nodes(w: World):
 
 
 def write(w: World, path, nodes=dump_nodes):
-    write_dump(path, w.cells(), nodes(w), TABLES)
+    write_dump(path, w.cells(), nodes(w), TABLES, force=True)
     return path
 
 

@@ -19,12 +19,9 @@ from .common import opened
 @click.pass_context
 def command(ctx: click.Context, source: str, output: str, force: bool, dry_run: bool, output_format: str) -> None:
     """Write SOURCE (profile, dump or snapshot) as a db_json_exim dump."""
-    from pathlib import Path
+    from ..outfile import check_target
 
-    from ..errors import TargetNotEmpty
-
-    if Path(output).exists() and not force:
-        raise TargetNotEmpty(f"{output}: file exists (use --force to overwrite)")
+    check_target(output, force)  # the real run's checks, also for --dry-run, before reading the source
     with opened(ctx, source) as src:
         if dry_run:
             tables = src.tables()

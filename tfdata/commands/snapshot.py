@@ -22,7 +22,11 @@ from .common import READERS_OPTION, opened
 @click.pass_context
 def command(ctx, source, output, consistent, force, readers, dry_run, output_format):
     """Capture SOURCE (profile, dump or snapshot) into one SQLite snapshot file (mode 0600)."""
+    from ..outfile import check_target, make_parent
+
     path = output or str(default_path(source.rsplit("/", 1)[-1]))
+    # -o names a file in an existing directory; only the default directory is created
+    check_target(path, force, create_parent=output is None)  # also for --dry-run, before reading the source
     with opened(ctx, source) as src:
         if dry_run:
             tables = [str(t) for t in src.tables()]
@@ -30,6 +34,8 @@ def command(ctx, source, output, consistent, force, readers, dry_run, output_for
             emit_json(report) if output_format == "json" else click.echo(
                 f"would snapshot {len(tables)} tables and the ZooKeeper trees of {source} into {path}")
             return
+        if output is None:
+            make_parent(path)
         with Progress(output_format == "text") as progress:
             task = progress.task(f"snapshot {source}")
             result = take_snapshot(src, path, force=force, consistent=consistent, on_cell=task.advance,

@@ -14,7 +14,8 @@ def command():
 
 
 @command.command("list")
-@click.option("--dir", "directory", default=str(DEFAULT_DIR), show_default=True, type=click.Path(file_okay=False))
+@click.option("--dir", "directory", default=None, type=click.Path(file_okay=False),
+              help=f"Directory to list (default: {DEFAULT_DIR}/, which need not exist yet).")
 @FORMAT_OPTION
 def list_cmd(directory, output_format):
     """Snapshots in a directory with their sizes and counts."""
@@ -23,8 +24,12 @@ def list_cmd(directory, output_format):
         emit_json(entries)
         return
     if not entries:
-        click.echo(f"no snapshots in {directory}")
+        click.echo(f"no snapshots in {directory or DEFAULT_DIR}")
     for e in entries:
+        if e.get("stale_temp"):
+            click.echo(f"{e['path']}  {e['size_bytes']:>12,} B  STALE TEMP FILE of {e['target']} "
+                       f"(process {e['pid']} is gone; safe to delete)")
+            continue
         if "error" in e:
             click.echo(f"{e['path']}  {e['size_bytes']:>12,} B  UNREADABLE: {e['error']}")
             continue

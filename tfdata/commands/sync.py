@@ -32,8 +32,12 @@ def _copy(ctx, source, target, keyspaces, ranges, workers, batch_kib, rate, dry_
 
     old_p, new_p = _profiles(ctx, source, target)
     ckpt = Path(checkpoint) if checkpoint else Path(".tfdata") / f"sync-{'-'.join(keyspaces)[:40]}-{source}-{target}.ckpt"
-    if restart:
+    from ..outfile import check_state_file
+
+    if restart and not dry_run:  # a dry run removes nothing
+        check_state_file(ckpt)  # never unlink a directory or whatever else sits there
         ckpt.unlink(missing_ok=True)
+    check_state_file(ckpt)  # before connecting; the dry run checks what the real run would
     old = CassandraStore(old_p)
     try:
         new = CassandraStore(new_p)

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import TargetNotEmpty
-
+from ..outfile import check_target
 from ..stores.dump import write_dump
 
 
@@ -27,9 +26,10 @@ def leaves_only(nodes, source_kind: str):
 
 
 def export(source, output: str | Path, force: bool = False, on_cell: Callable[[], None] | None = None) -> ExportResult:
+    """The target is checked when the dump's temp file is created and again when it is published
+    (tfdata.outfile): nothing that appears at ``output`` meanwhile is replaced without ``force``."""
     output = Path(output)
-    if output.exists() and not force:
-        raise TargetNotEmpty(f"{output}: file exists (use --force to overwrite)")
+    check_target(output, force)  # before reading a possibly large source
     tables = source.tables()
 
     def counted():
@@ -39,7 +39,8 @@ def export(source, output: str | Path, force: bool = False, on_cell: Callable[[]
             yield item
 
     prefix = getattr(source.info, "prefix", None)
-    counts = write_dump(output, counted(), leaves_only(source.znodes(), source.info.kind), tables, prefix=prefix)
+    counts = write_dump(output, counted(), leaves_only(source.znodes(), source.info.kind), tables, prefix=prefix,
+                        force=force)
     return ExportResult(str(output), len(tables), counts["cells"], counts["znodes"])
 
 

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from ..errors import TargetNotEmpty, TfdataError
 from ..model.cells import TableRef
+from ..outfile import OutputFile, check_input, make_parent
 from ..snapshot.store import SnapshotSource
 from .hashes import range_hashes
 from .snapshot import DEFAULT_DIR, default_path, take_snapshot
@@ -81,13 +82,29 @@ def checkpoint_path(snapshot_path: str | os.PathLike, profile: str) -> Path:
 
 
 def _save(path: Path, state: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "w") as fp:
-        json.dump(state, fp)
-        fp.flush()
-        os.fsync(fp.fileno())
-    os.replace(tmp, path)
+    """Replaced atomically (OutputFile): a kill never leaves half a checkpoint, and a link or
+    device planted at its name is refused, not written through."""
+    out = OutputFile(path, force=True)
+    try:
+        with out.open() as fp:
+            fp.write(json.dumps(state).encode())
+            fp.flush()
+            os.fsync(fp.fileno())
+        out.publish()
+    except BaseException:
+        out.abort()
+        raise
+
+
+def _load(path: Path) -> dict[str, Any]:
+    check_input(path, follow_links=False)  # a FIFO would hang read_text(); _save replaces, never follows
+    try:
+        state = json.loads(path.read_text())
+    except ValueError:
+        raise TfdataError(f"{path}: checkpoint is not valid JSON; remove it to start over") from None
+    if not isinstance(state, dict):
+        raise TfdataError(f"{path}: checkpoint is not a JSON object; remove it to start over")
+    return state
 
 
 @dataclass
@@ -107,8 +124,8 @@ def restore(snapshot_path: str | os.PathLike, target, yes: bool = False, force: 
     try:
         ckpt = checkpoint_path(snapshot_path, target.profile.name)
         state: dict[str, Any] | None = None
-        if ckpt.exists():
-            state = json.loads(ckpt.read_text())
+        if os.path.lexists(ckpt):
+            state = _load(ckpt)
             if state.get("manifest_hash") != snapshot.manifest["manifest_hash"]:
                 raise TfdataError(f"{ckpt}: checkpoint belongs to another snapshot; remove it to start over")
         resumed = state is not None
@@ -125,6 +142,7 @@ def restore(snapshot_path: str | os.PathLike, target, yes: bool = False, force: 
                      "done": [], "started_at": time.time()}
             if not plan.target_empty:
                 pre = default_path(f"auto-{target.profile.name}-pre-restore", Path(pre_snapshot_dir))
+                make_parent(pre)  # SnapshotWriter creates no directory
                 take_snapshot(target, pre)
                 state["pre_snapshot"] = str(pre)
             _save(ckpt, state)

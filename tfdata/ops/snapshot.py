@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..errors import InputError
 from ..model.cells import TableRef
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
+from ..outfile import check_input, raise_write_failure, stale_temps
 from ..snapshot.integrity import seal_problem
 from ..snapshot.store import (SEALED_SINCE, SnapshotSource, SnapshotWriter, connect_readonly, content_problems,
                               read_manifest)
@@ -86,8 +87,9 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
             except Exception:
                 pass
         manifest = writer.finish(manifest)
-    except BaseException:
+    except BaseException as exc:
         writer.abort()
+        raise_write_failure(exc, path)  # a full disk: one line naming the file, temp removed
         raise
     finally:
         if capture is not None:
@@ -185,7 +187,7 @@ class VerifyResult:
 def verify_snapshot(path: str | os.PathLike) -> VerifyResult:
     """Everything that can be checked: the seal over the file's bytes, SQLite's own integrity
     check, and every hash, count and object recomputed from the stored cells and znodes."""
-    path = Path(path)
+    path = check_input(path)  # not a readable regular file: an input error (exit 2), not a verdict
     problems: list[str] = []
     try:
         conn = connect_readonly(path)
@@ -221,11 +223,22 @@ def show_snapshot(path: str | os.PathLike) -> dict[str, Any]:
                 "object_types": counts}
 
 
-def list_snapshots(directory: str | os.PathLike = DEFAULT_DIR) -> list[dict[str, Any]]:
+def list_snapshots(directory: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """Also lists temp files left by killed runs (``stale_temp``), which only waste space.
+    ``None``: the default directory, which holds no snapshot until the first is taken (no error);
+    a directory the caller names must exist."""
+    if directory is None:
+        if not DEFAULT_DIR.exists():
+            return []
+        directory = DEFAULT_DIR
+    if not Path(directory).is_dir():
+        what = "no such directory" if not os.path.lexists(directory) else "is not a directory"
+        raise InputError(f"{directory}: {what}")
     out = []
     for path in sorted(Path(directory).glob("*.tfsnap")):
-        entry: dict[str, Any] = {"path": str(path), "size_bytes": path.stat().st_size}
+        entry: dict[str, Any] = {"path": str(path), "size_bytes": path.lstat().st_size}
         try:
+            check_input(path)  # SQLite would block on a FIFO
             conn = connect_readonly(path)
             try:
                 manifest = read_manifest(conn, path)
@@ -236,4 +249,4 @@ def list_snapshots(directory: str | os.PathLike = DEFAULT_DIR) -> list[dict[str,
         except (InputError, sqlite3.DatabaseError) as exc:
             entry["error"] = str(exc)
         out.append(entry)
-    return out
+    return out + stale_temps(directory)

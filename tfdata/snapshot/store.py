@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -29,6 +30,7 @@ from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
 from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
 from ..model.objects import TfObject
 from ..model.zk import STAT_FIELDS, ZNode
+from ..outfile import OutputFile, check_input, guarded
 from ..stores.base import SourceInfo, table_order
 from .hashing import RANGES, RangeHash, TableHasher, combine_hex, range_of, to_blob, znode_hash
 from .integrity import check_seal, seal
@@ -78,24 +80,26 @@ def _object_row(obj: TfObject, rng: int) -> tuple:
 
 
 class SnapshotWriter:
-    """Builds a snapshot in a temporary file (mode 0600) and renames it into place at finish()."""
+    """Builds a snapshot in a temporary file (mode 0600) and publishes it at finish() (tfdata.outfile:
+    the directory must exist; nothing that appeared at ``path`` meanwhile is replaced without ``force``)."""
 
     def __init__(self, path: str | os.PathLike, force: bool = False, part: bool = False) -> None:
         """``part``: one parallel reader's share, written at ``path`` itself (see finish_part)."""
         self.path = Path(path)
-        if self.path.exists() and not force:
-            from ..errors import TargetNotEmpty
-
-            raise TargetNotEmpty(f"{self.path}: file exists (use --force to overwrite)")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path if part else self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        self._tmp.unlink(missing_ok=True)
-        fd = os.open(self._tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        os.close(fd)
-        self.conn = sqlite3.connect(self._tmp)
-        self.conn.execute("PRAGMA journal_mode = OFF")
-        self.conn.execute("PRAGMA synchronous = OFF")
-        self.conn.executescript(SCHEMA)
+        if part:
+            self._out = None
+            self._tmp = self.path
+            self._tmp.unlink(missing_ok=True)
+            os.close(os.open(self._tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        else:
+            self._out = OutputFile(self.path, force)
+            self._out.close_fd()  # SQLite opens it by name
+            self._tmp = self._out.tmp
+        with guarded(self._out, self.abort) if self._out else nullcontext():
+            self.conn = sqlite3.connect(self._tmp)
+            self.conn.execute("PRAGMA journal_mode = OFF")
+            self.conn.execute("PRAGMA synchronous = OFF")
+            self.conn.executescript(SCHEMA)
         self.db = sqlite_utils.Database(self.conn)
         self.hashers: dict[TableRef, TableHasher] = {}
         self.table_counts: dict[str, dict[str, int]] = {}
@@ -280,14 +284,18 @@ class SnapshotWriter:
         self.conn.close()
         seal(self._tmp)
         os.chmod(self._tmp, 0o600)
-        os.replace(self._tmp, self.path)
+        self._out.publish()
         return manifest
 
     def abort(self) -> None:
         try:
-            self.conn.close()
+            if hasattr(self, "conn"):
+                self.conn.close()
         finally:
-            self._tmp.unlink(missing_ok=True)
+            if self._out is not None:
+                self._out.abort()
+            else:
+                self._tmp.unlink(missing_ok=True)
 
 
 def recompute_hashes(conn: sqlite3.Connection, on_row=None) -> dict[TableRef, TableHasher]:
@@ -386,9 +394,7 @@ class SnapshotSource:
     """A snapshot file as a Source (read-only)."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        if not self.path.exists():
-            raise InputError(f"{self.path}: no such file")
+        self.path = check_input(path)
         with open(self.path, "rb") as fp:
             if fp.read(16) != b"SQLite format 3\x00":
                 raise InputError(f"{self.path}: not a tfdata snapshot (not an SQLite file)")

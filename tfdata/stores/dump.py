@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..model.cells import Cell, TableRef, empty_row
 from ..model.keyspaces import KNOWN_TABLES
 from ..model.zk import ZNode, data_text, normalize_path, text_data
+from ..outfile import OutputFile, check_input, raise_write_failure
 from .base import SourceInfo
 from .jsonstream import JsonStream, PiecesReader
 
@@ -61,9 +62,7 @@ class DumpSource:
     """Streams a dump; each call to cells()/znodes() is one sequential pass over the file."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        if not self.path.exists():
-            raise InputError(f"{self.path}: no such file")
+        self.path = check_input(path)
         self.info = SourceInfo("dump", str(self.path))
         self._tables: list[TableRef] | None = None
         self._zk_at: tuple[int, tuple] | None = None  # (character offset, file identity) after a full walk
@@ -235,15 +234,18 @@ def _znode(path: Path, index: int, item: object) -> ZNode:
 class DumpWriter:
     """Writes a dump in the upstream sample's layout: 4-space indent, one cell per line.
 
-    Written to a temporary file and renamed at close(), so a failure never leaves half a dump.
+    Written to a temporary file and published at close() (tfdata.outfile), so a failure never
+    leaves half a dump and nothing at ``path`` (there before, or appeared meanwhile) is replaced
+    without ``force``.
     """
 
-    def __init__(self, path: str | os.PathLike, prefix: str | None = None, compress: bool | None = None) -> None:
+    def __init__(self, path: str | os.PathLike, prefix: str | None = None, compress: bool | None = None,
+                 force: bool = False) -> None:
         self.path = Path(path)
-        self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self._out = OutputFile(self.path, force)
+        self._tmp = self._out.tmp
         compress = self.path.name.endswith(".gz") if compress is None else compress
-        raw = open(self._tmp, "wb")
-        os.chmod(self._tmp, 0o600)
+        raw = self._out.open()
         # filename="" and mtime=0: the same content gives the same bytes
         self._fp = io.TextIOWrapper(gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) if compress else raw,
                                     encoding="utf-8", newline="\n")
@@ -331,7 +333,7 @@ class DumpWriter:
         self._fp.close()
         if not self._raw.closed:
             self._raw.close()
-        os.replace(self._tmp, self.path)
+        self._out.publish()
 
     def abort(self) -> None:
         try:
@@ -342,13 +344,13 @@ class DumpWriter:
             self._raw.close()
         except Exception:
             pass
-        self._tmp.unlink(missing_ok=True)
+        self._out.abort()
 
 
 def write_dump(path: str | os.PathLike, cells: Iterable[tuple[TableRef, Cell]], znodes: Iterable[ZNode],
-               tables: Iterable[TableRef] = (), prefix: str | None = None) -> dict[str, int]:
+               tables: Iterable[TableRef] = (), prefix: str | None = None, force: bool = False) -> dict[str, int]:
     """Stream cells and znodes into a dump file; empty tables listed in ``tables`` are kept."""
-    writer = DumpWriter(path, prefix)
+    writer = DumpWriter(path, prefix, force=force)
     counts = {"cells": 0, "znodes": 0}
     try:
         pending = list(tables)
@@ -374,7 +376,8 @@ def write_dump(path: str | os.PathLike, cells: Iterable[tuple[TableRef, Cell]], 
             writer.write_znode(node)
             counts["znodes"] += 1
         writer.close()
-    except BaseException:
+    except BaseException as exc:
         writer.abort()
+        raise_write_failure(exc, writer.path)
         raise
     return counts

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..config import get_profile
 from ..errors import InputError
+from ..outfile import check_input
 
 SNAPSHOT_SUFFIX = ".tfsnap"
 
@@ -18,12 +19,14 @@ def classify(spec: str) -> str:
     if path.suffix in (".json", ".gz") or path.name.endswith(".json.gz"):
         return "dump"
     if path.is_file():
+        check_input(path)  # readable, or one line
         with open(path, "rb") as fp:
             head = fp.read(16)
         if head.startswith(b"SQLite format 3"):
             return "snapshot"
         return "dump"
     if "/" in spec or spec.startswith("."):
+        check_input(path)  # says what is there instead: nothing, a directory, a FIFO...
         raise InputError(f"{spec}: no such file")
     return "profile"
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..errors import ConnectionFailed
+from ..errors import ConnectionFailed, InputError
 from ..model.cells import TableRef, now_us
+from ..outfile import check_state_file, make_parent
 from ..stores.tokens import token_bounds
 from .catchup import DEFAULT_CLOCK_SKEW, catch_up
 from .reconcile import Counts, reconcile
@@ -61,9 +62,16 @@ class Checkpoint:
         self.started_us = now_us()  # of the first run: a resumed copy's catch-up looks back that far
         if path is None:
             return
-        if path.exists():
-            lines = path.read_text().splitlines()
-            header = json.loads(lines[0]) if lines else {}
+        check_state_file(path)  # a FIFO would hang read_text(), a link would be written through
+        if os.path.lexists(path):
+            lines = path.read_text(errors="replace").splitlines()
+            try:
+                header = json.loads(lines[0]) if lines else {}
+            except ValueError:
+                raise InputError(f"{path}: not a tfdata checkpoint (first line is not JSON); "
+                                 "remove it or use --restart") from None
+            if not isinstance(header, dict):
+                raise InputError(f"{path}: not a tfdata checkpoint; remove it or use --restart")
             if header.get("identity") != identity:
                 raise ConnectionFailed(f"{path}: checkpoint belongs to another copy ({header.get('identity')}); "
                                        "remove it or use --restart")
@@ -75,15 +83,20 @@ class Checkpoint:
                     continue  # a line cut by a kill: that unit is simply redone
                 self.done.add((rec["table"], rec["range"]))
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+            make_parent(path)
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+            except OSError as exc:
+                raise InputError(f"{path}: cannot create the checkpoint ({exc.strerror})") from None
             with os.fdopen(fd, "w") as fp:
                 fp.write(json.dumps({"identity": identity, "started_us": self.started_us}) + "\n")
 
     def mark(self, table: str, rng: int, counts: Counts) -> None:
         if self.path is None:
             return
-        with self._lock, open(self.path, "a") as fp:
+        # O_NOFOLLOW: a link planted at the checkpoint's name is not written through
+        with self._lock, os.fdopen(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC),
+                                   "a") as fp:
             fp.write(json.dumps({"table": table, "range": rng, **counts.as_dict()}) + "\n")
             fp.flush()
             os.fsync(fp.fileno())
