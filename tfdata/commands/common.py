@@ -15,9 +15,11 @@ READERS_OPTION = click.option(
 
 
 @contextmanager
-def opened(ctx: click.Context, spec: str, with_zookeeper: bool = True) -> Iterator[object]:
+def opened(ctx: click.Context, spec: str, with_zookeeper: bool = True, defer_integrity: bool = False
+           ) -> Iterator[object]:
     obj = ctx.find_root().obj or {}
-    source = open_source(spec, obj.get("config_path"), obj.get("issu_conf"), with_zookeeper=with_zookeeper)
+    source = open_source(spec, obj.get("config_path"), obj.get("issu_conf"), with_zookeeper=with_zookeeper,
+                         defer_integrity=defer_integrity)
     try:
         yield source
     finally:

@@ -100,7 +100,7 @@ def command(ctx, a, b, ignore, types, keyspaces, writetimes, no_details, readers
     """Object-level differences between A and B (each a snapshot, dump or profile). Exit 0 equal, 1 different."""
     options = DiffOptions(ignore=list(ignore), types=list(types), keyspaces=list(keyspaces), writetimes=writetimes)
     check_options(options)  # a typo fails here, before a live source is read
-    with opened(ctx, a) as sa, opened(ctx, b) as sb:
+    with opened(ctx, a, defer_integrity=True) as sa, opened(ctx, b, defer_integrity=True) as sb:
         with Progress(output_format == "text") as progress:
             task = progress.task("reading both sides")
             result = diff_sources(sa, sb, options, on_cell=task.advance, readers=readers)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import sqlite3
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,15 +249,29 @@ def diff_sources(a, b, options: DiffOptions | None = None, workdir: str | None =
                  on_cell: Callable[[], None] | None = None, readers: int = 1) -> DiffResult:
     options = options or DiffOptions()
     check_options(options)  # before a live cluster is read for minutes
-    with ExitStack() as stack:
-        tmp = workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="tfdata-diff-"))
-        sa = as_snapshot(a, stack, tmp, "a", on_cell, readers)
-        sb = as_snapshot(b, stack, tmp, "b", on_cell, readers)
-        return diff_snapshots(sa, sb, options)
+    unchecked = [s for s in (a, b) if isinstance(s, SnapshotSource) and not s.trusted]
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=2) as pool:
+        checks = [pool.submit(s.check_integrity) for s in unchecked]  # beside the comparison: it has the other core
+        try:
+            tmp = workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="tfdata-diff-"))
+            sa = as_snapshot(a, stack, tmp, "a", on_cell, readers)
+            sb = as_snapshot(b, stack, tmp, "b", on_cell, readers)
+            result = _compare(sa, sb, options)
+        except Exception:
+            for check in checks:
+                check.result()  # a broken seal explains a failure reading the file better
+            raise
+        for check in checks:
+            check.result()  # no verdict from a file whose seal does not hold
+        return result
 
 
 def diff_snapshots(a: SnapshotSource, b: SnapshotSource, options: DiffOptions | None = None) -> DiffResult:
-    options = options or DiffOptions()
+    """diff_sources of two snapshots (their seals checked beside the comparison)."""
+    return diff_sources(a, b, options)
+
+
+def _compare(a: SnapshotSource, b: SnapshotSource, options: DiffOptions) -> DiffResult:
     result = DiffResult()
     conn = connect_readonly(a.path)
     conn.execute("ATTACH DATABASE ? AS b", (snapshot_uri(b.path),))

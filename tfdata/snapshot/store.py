@@ -393,18 +393,19 @@ def _table_cells(conn: sqlite3.Connection, table: TableRef) -> Iterator[Cell]:
 class SnapshotSource:
     """A snapshot file as a Source (read-only)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, defer_integrity: bool = False) -> None:
+        """``defer_integrity``: the caller runs check_integrity() itself, e.g. beside other work,
+        and must do so before it uses anything read from the file."""
         self.path = check_input(path)
         with open(self.path, "rb") as fp:
             if fp.read(16) != b"SQLite format 3\x00":
                 raise InputError(f"{self.path}: not a tfdata snapshot (not an SQLite file)")
         self.conn = connect_readonly(self.path)
+        self.trusted = False
         try:
             self.manifest = read_manifest(self.conn, self.path)
-            if not check_seal(self.path, self.manifest["format_version"] >= SEALED_SINCE):
-                problems = content_problems(self.conn, self.manifest)  # unsealed (older) file: check it all
-                if problems:
-                    raise InputError(f"{self.path}: snapshot refused: {problems[0]}")
+            if not defer_integrity:
+                self.check_integrity()
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise InputError(f"{self.path}: not a readable tfdata snapshot ({exc})") from None
@@ -412,6 +413,24 @@ class SnapshotSource:
             self.conn.close()
             raise
         self.info = SourceInfo("snapshot", str(self.path), self.manifest.get("prefix"))
+
+    def check_integrity(self) -> None:
+        """Refuse the file unless its bytes are those written (the seal), or, for a file older
+        than seals, unless everything derived in it matches its cells. Thread-safe: it uses no
+        connection the caller holds."""
+        if self.trusted:
+            return
+        if not check_seal(self.path, self.manifest["format_version"] >= SEALED_SINCE):
+            conn = connect_readonly(self.path)
+            try:
+                problems = content_problems(conn, self.manifest)
+            except sqlite3.DatabaseError as exc:
+                raise InputError(f"{self.path}: not a readable tfdata snapshot ({exc})") from None
+            finally:
+                conn.close()
+            if problems:
+                raise InputError(f"{self.path}: snapshot refused: {problems[0]}")
+        self.trusted = True
 
     def tables(self) -> list[TableRef]:
         return [TableRef(k, t) for k, t in self.conn.execute("SELECT keyspace, tbl FROM tables ORDER BY position")]

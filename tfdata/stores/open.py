@@ -32,7 +32,8 @@ def classify(spec: str) -> str:
 
 
 def open_source(spec: str, config_path: str | None = None, issu_conf: str | None = None,
-                with_zookeeper: bool = True):
+                with_zookeeper: bool = True, defer_integrity: bool = False):
+    """``defer_integrity``: a snapshot's seal is checked by the caller (SnapshotSource.check_integrity)."""
     kind = classify(spec)
     if kind == "dump":
         from .dump import DumpSource
@@ -43,7 +44,7 @@ def open_source(spec: str, config_path: str | None = None, issu_conf: str | None
             from ..snapshot.store import SnapshotSource
         except ModuleNotFoundError:
             raise InputError(f"{spec}: snapshots are not supported yet") from None
-        return SnapshotSource(spec)
+        return SnapshotSource(spec, defer_integrity=defer_integrity)
     from .cluster import ClusterStore
 
     return ClusterStore(get_profile(spec, config_path, issu_conf), with_zookeeper=with_zookeeper)
