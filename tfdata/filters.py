@@ -20,10 +20,11 @@ KNOWN_KEYSPACES: tuple[str, ...] = (*TF_KEYSPACES, ZOOKEEPER)
 
 
 def require_known(what: str, given: Iterable[str], known: Iterable[str],
-                  normalize: Callable[[str], str] = lambda name: name, listing: str | None = None) -> None:
+                  normalize: Callable[[str], str] = lambda name: name, listing: str | None = None,
+                  option: str | None = None) -> None:
     """Raise InputError for the first name in ``given`` that is not in ``known`` (both compared
-    after ``normalize``); the message suggests close names and lists the known ones (or
-    ``listing``, said instead when the full list is better shown elsewhere)."""
+    after ``normalize``); the message names the ``option``, suggests close names and lists the
+    known ones (or ``listing``, said instead when the full list is better shown elsewhere)."""
     canonical = sorted({normalize(k) for k in known})
     accepted = set(canonical)
     for name in given:
@@ -34,12 +35,13 @@ def require_known(what: str, given: Iterable[str], known: Iterable[str],
         close += [k for k in difflib.get_close_matches(typed, canonical, n=3) if k not in close]
         hint = f"did you mean {' or '.join(repr(c) for c in close[:3])}? " if close else ""
         known_text = listing or "known: " + (", ".join(canonical) or "none")
-        raise InputError(f"unknown {what} {name!r} ({hint}{known_text})")
+        where = f"{option}: " if option else ""
+        raise InputError(f"{where}unknown {what} {name!r} ({hint}{known_text})")
 
 
 def check_keyspaces(keyspaces: Iterable[str]) -> None:
     """Keyspaces as tfdata names them: the TF keyspaces without cluster prefix, plus 'zookeeper'."""
-    require_known("keyspace", keyspaces, KNOWN_KEYSPACES)
+    require_known("keyspace", keyspaces, KNOWN_KEYSPACES, option="--keyspace")
 
 
 def _underscore(name: str) -> str:
@@ -66,7 +68,8 @@ def unknown_to_schemas(types: Iterable[str]) -> list[str]:
 
 def check_object_types(types: Iterable[str], present: Iterable[str] = ()) -> None:
     """Object types, dash or underscore: any release's type, or one ``present`` in the data."""
-    require_known("object type", types, set(schema_object_types()) | set(present), normalize=_underscore)
+    require_known("object type", types, set(schema_object_types()) | set(present), normalize=_underscore,
+                  option="--type")
 
 
 def check_ignore_patterns(patterns: Iterable[str]) -> None:
@@ -90,5 +93,5 @@ def check_audit_checks(selectors: Iterable[str], catalogue: Iterable[str]) -> No
     """--check: a check id, a family ('link') or a family wildcard ('link.*')."""
     ids = set(catalogue)
     families = {check_id.split(".", 1)[0] for check_id in ids}
-    require_known("check", selectors, ids | families, normalize=lambda s: s.removesuffix(".*"),
+    require_known("check", selectors, ids | families, normalize=lambda s: s.removesuffix(".*"), option="--check",
                   listing=f"known families: {', '.join(sorted(families))}; every check id: tfdata audit --list-checks")
