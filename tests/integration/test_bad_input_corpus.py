@@ -27,7 +27,7 @@ import pytest
 
 from tfdata.ops.load import load
 from tfdata.ops.snapshot import take_snapshot
-from tfdata.snapshot.store import write_manifest, read_manifest
+from tfdata.stores.snapshot.store import write_manifest, read_manifest
 from tfdata.stores.cluster import ClusterStore
 from tfdata.stores.dump import DumpSource
 from tfdata.sync.run import DEFAULT_QUEUE

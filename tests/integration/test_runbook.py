@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 
-from tfdata.snapshot.store import SnapshotSource
+from tfdata.stores.snapshot.store import SnapshotSource
 from tfdata.sync.run import DEFAULT_QUEUE
 
 from ..helpers import ISSU_CONF, REPO

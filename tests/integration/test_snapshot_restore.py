@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from tfdata.cli import cli
 from tfdata.model.cells import Cell
-from tfdata.snapshot.store import SnapshotSource
+from tfdata.stores.snapshot.store import SnapshotSource
 from tfdata.stores.cluster import ClusterStore
 from tfdata.stores.dump import DumpSource
 from tfdata.sync.rows import UUID_REF
@@ -88,8 +88,8 @@ def test_a_reader_that_fails_stops_the_snapshot_and_leaves_no_file(tmp_path):
 
     from tfdata.config import local_profiles
     from tfdata.errors import ConnectionFailed
-    from tfdata.snapshot.parallel import read_in_parallel
-    from tfdata.snapshot.store import SnapshotWriter
+    from tfdata.stores.snapshot.parallel import read_in_parallel
+    from tfdata.stores.snapshot.store import SnapshotWriter
 
     profile = local_profiles()["old"]
     unreachable = dataclasses.replace(profile, cassandra=dataclasses.replace(profile.cassandra, port=1))

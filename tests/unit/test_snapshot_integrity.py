@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tfdata.ops.snapshot import take_snapshot, verify_snapshot
-from tfdata.snapshot.integrity import MARKER_OFFSET, read_seal
-from tfdata.snapshot.store import SnapshotSource, content_problems, read_manifest, write_manifest
+from tfdata.stores.snapshot.integrity import MARKER_OFFSET, read_seal
+from tfdata.stores.snapshot.store import SnapshotSource, content_problems, read_manifest, write_manifest
 from tfdata.stores.dump import DumpSource
 
 from .corpus import CORPUS, Case, run_case, tfdata

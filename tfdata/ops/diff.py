@@ -24,7 +24,7 @@ from ..model.cells import Cell, blob_to_text, text_to_blob
 from ..model.fqname import split_fq_name_column, split_shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..model.objects import decode_row
-from ..snapshot.store import SnapshotSource, connect_readonly, snapshot_uri
+from ..stores.snapshot.store import SnapshotSource, connect_readonly, snapshot_uri
 
 
 @dataclass

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..model.cells import TableRef
-from ..snapshot.hashing import RangeHash, TableHasher
+from ..stores.snapshot.hashing import RangeHash, TableHasher
 
 
 def range_hashes(source, tables=None) -> dict[TableRef, dict[int, RangeHash]]:
-    from ..snapshot.store import SnapshotSource
+    from ..stores.snapshot.store import SnapshotSource
 
     out: dict[TableRef, dict[int, RangeHash]] = {}
     tables = list(tables) if tables is not None else source.tables()

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from ..errors import TargetNotEmpty, TfdataError
 from ..model.cells import TableRef
 from ..outfile import OutputFile, check_input, make_parent
-from ..snapshot.store import SnapshotSource
+from ..stores.snapshot.store import SnapshotSource
 from .hashes import range_hashes
 from .snapshot import DEFAULT_DIR, default_path, take_snapshot
 

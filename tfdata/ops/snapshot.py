@@ -14,8 +14,8 @@ from ..errors import InputError
 from ..model.cells import TableRef
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..outfile import check_input, raise_write_failure, stale_temps
-from ..snapshot.integrity import seal_problem
-from ..snapshot.store import (SEALED_SINCE, SnapshotSource, SnapshotWriter, connect_readonly, content_problems,
+from ..stores.snapshot.integrity import seal_problem
+from ..stores.snapshot.store import (SEALED_SINCE, SnapshotSource, SnapshotWriter, connect_readonly, content_problems,
                               read_manifest)
 
 DEFAULT_DIR = Path("snapshots")
@@ -43,7 +43,7 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
     ``consistent`` (live clusters): a durable queue bound to vnc_config.object-update is declared
     before the scan; afterwards every row a notified change touched is read again, until a round
     brings no new notification, so config_db_uuid matches one moment's state.
-    ``readers`` (live clusters): processes reading Cassandra at once (snapshot.parallel); the
+    ``readers`` (live clusters): processes reading Cassandra at once (stores.snapshot.parallel); the
     file is the same whatever their number.
     """
     writer = SnapshotWriter(path, force=force)
@@ -62,7 +62,7 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
                 writer.add_znode(node)
 
         if readers > 1 and source.info.kind == "cluster":
-            from ..snapshot.parallel import read_in_parallel
+            from ..stores.snapshot.parallel import read_in_parallel
 
             read_in_parallel(source.profile, writer, tables, readers, on_cell, meanwhile=walk_zookeeper)
             for table, cell in source.cassandra.empty_rows(tables):
@@ -103,7 +103,7 @@ class _Capture:
     def __init__(self, profile) -> None:
         from ..stores.rabbitmq import connect, declare_capture_queue
 
-        self.queue = f"tfdata.snapshot.{uuidlib.uuid4()}"
+        self.queue = f"tfdata.stores.snapshot.{uuidlib.uuid4()}"
         self.conn = connect(profile.rabbitmq, f"rabbitmq of profile '{profile.name}'")
         self.channel = self.conn.channel()
         self.channel = declare_capture_queue(self.channel, self.queue)

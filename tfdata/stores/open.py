@@ -41,7 +41,7 @@ def open_source(spec: str, config_path: str | None = None, issu_conf: str | None
         return DumpSource(spec)
     if kind == "snapshot":
         try:
-            from ..snapshot.store import SnapshotSource
+            from .snapshot.store import SnapshotSource
         except ModuleNotFoundError:
             raise InputError(f"{spec}: snapshots are not supported yet") from None
         return SnapshotSource(spec, defer_integrity=defer_integrity)

@@ -12,9 +12,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..model.cells import Cell, text_to_blob
-from ..stores import tokens
-from ..model.zk import ZNode
+from ...model.cells import Cell, text_to_blob
+from .. import tokens
+from ...model.zk import ZNode
 
 RANGES = 64  # per table
 _MOD = 1 << 128

@@ -16,10 +16,10 @@ import queue
 import time
 from typing import Callable
 
-from ..errors import TfdataError
-from ..model.cells import TableRef
-from ..stores.cassandra import CassandraStore
-from ..stores.tokens import token_ranges
+from ...errors import TfdataError
+from ...model.cells import TableRef
+from ..cassandra import CassandraStore
+from ..tokens import token_ranges
 from .store import SnapshotWriter
 
 RANGES_PER_READER = 32

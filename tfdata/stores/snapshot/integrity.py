@@ -16,7 +16,7 @@ from pathlib import Path
 
 import crc32c
 
-from ..errors import InputError
+from ...errors import InputError
 
 SEAL_OFFSET = 60  # SQLite header: user_version, free for applications
 MARKER_OFFSET = 68  # SQLite header: application_id

@@ -24,14 +24,14 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
-from .. import __version__
-from ..errors import InputError
-from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
-from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
-from ..model.objects import TfObject
-from ..model.zk import STAT_FIELDS, ZNode
-from ..outfile import OutputFile, check_input, guarded
-from ..stores.base import SourceInfo, table_order
+from ... import __version__
+from ...errors import InputError
+from ...model.cells import Cell, TableRef, blob_to_text, text_to_blob
+from ...model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
+from ...model.objects import TfObject
+from ...model.zk import STAT_FIELDS, ZNode
+from ...outfile import OutputFile, check_input, guarded
+from ..base import SourceInfo, table_order
 from .hashing import RANGES, RangeHash, TableHasher, combine_hex, range_of, to_blob, znode_hash
 from .integrity import check_seal, seal
 
@@ -175,7 +175,7 @@ class SnapshotWriter:
         self._row_cells.append(cell)
 
     def _finish_object(self) -> None:
-        from ..model.objects import decode_row
+        from ...model.objects import decode_row
 
         if self._row_key is not None and self._row_cells:
             obj = decode_row(self._row_key, self._row_cells)
@@ -192,7 +192,7 @@ class SnapshotWriter:
 
     def replace_object_row(self, table: TableRef, key: str, cells: list[Cell]) -> None:
         """Swap one row for a fresh read (consistent snapshots); hashes are recomputed at finish()."""
-        from ..model.objects import decode_row
+        from ...model.objects import decode_row
         from .hashing import range_of
 
         self._flush_cells()
@@ -542,8 +542,8 @@ def _row_hash_problems(conn: sqlite3.Connection, hashers: dict[TableRef, TableHa
 
 def _objects_problems(conn: sqlite3.Connection) -> list[str]:
     """The objects table (what `show`, the views and audits read) decoded afresh from the cells."""
-    from ..model.cells import rows
-    from ..model.objects import decode_row
+    from ...model.cells import rows
+    from ...model.objects import decode_row
 
     def digest(row: tuple) -> int:
         return int.from_bytes(hashlib.blake2b(repr(row).encode("utf-8", "surrogatepass"), digest_size=16).digest(),
