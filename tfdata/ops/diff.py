@@ -12,7 +12,6 @@ row and column; ZooKeeper per node (path and data).
 from __future__ import annotations
 
 import fnmatch
-import sqlite3
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -24,7 +23,8 @@ from ..model.cells import Cell, blob_to_text, text_to_blob
 from ..model.fqname import split_fq_name_column, split_shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..model.objects import decode_row
-from ..stores.snapshot.store import SnapshotSource, connect_readonly, snapshot_uri
+from ..stores.snapshot.pair import SnapshotPair
+from ..stores.snapshot.store import SnapshotSource
 
 
 @dataclass
@@ -273,10 +273,8 @@ def diff_snapshots(a: SnapshotSource, b: SnapshotSource, options: DiffOptions | 
 
 def _compare(a: SnapshotSource, b: SnapshotSource, options: DiffOptions) -> DiffResult:
     result = DiffResult()
-    conn = connect_readonly(a.path)
-    conn.execute("ATTACH DATABASE ? AS b", (snapshot_uri(b.path),))
-    try:
-        check_options(options, lambda: _present_types(conn))
+    with SnapshotPair(a, b) as pair:
+        check_options(options, pair.present_types)
         tables = list(dict.fromkeys(a.tables() + b.tables()))
         want_ks = set(options.keyspaces)
         types = {t.replace("-", "_") for t in options.types}
@@ -284,7 +282,7 @@ def _compare(a: SnapshotSource, b: SnapshotSource, options: DiffOptions) -> Diff
         index_cells: list[_IndexCell] = []
         column = "timed" if options.writetimes else "content"
         same_ranges = a.manifest.get("ranges_per_table") == b.manifest.get("ranges_per_table")
-        ranges = _differing_ranges(conn, column) if same_ranges else None
+        ranges = pair.differing_ranges(column) if same_ranges else None
         for table in tables:
             if want_ks and table.keyspace not in want_ks:
                 continue
@@ -292,92 +290,36 @@ def _compare(a: SnapshotSource, b: SnapshotSource, options: DiffOptions) -> Diff
                 table_ranges = ranges.get((table.keyspace, table.table))
                 if not table_ranges:
                     continue  # every range hash is equal: no row can differ
-                keys = _differing_keys(conn, table.keyspace, table.table, column, table_ranges)
+                keys = pair.differing_keys(table.keyspace, table.table, column, table_ranges)
             else:
-                keys = _differing_keys(conn, table.keyspace, table.table, column)
+                keys = pair.differing_keys(table.keyspace, table.table, column)
             if not keys:
                 continue
             if table.keyspace == CONFIG_KEYSPACE and table.table == UUID_TABLE:
                 for key in keys:
-                    change = _object_change(conn, key, options)
+                    change = _object_change(pair, key, options)
                     if change and (not types or change.get("type") in types):
                         object_changes[change["uuid"]] = change
             elif table.keyspace == CONFIG_KEYSPACE and table.table in (FQ_NAME_TABLE, SHARED_TABLE):
-                index_cells += _index_cell_changes(conn, table.table, keys, options, types)
+                index_cells += _index_cell_changes(pair, table.table, keys, options, types)
             elif not types:
                 for key in keys:
-                    change = _row_change(conn, table.keyspace, table.table, key, options)
+                    change = _row_change(pair, table.keyspace, table.table, key, options)
                     if change:
                         result.changes.append(change)
         # only now: whether an index cell belongs to an added, removed, changed or no object is
         # known once every object row was compared, whatever order the tables came in
-        stale = _fold_index_changes(conn, index_cells, object_changes, options, types)
+        stale = _fold_index_changes(pair, index_cells, object_changes, options, types)
         result.changes[:0] = sorted(object_changes.values(), key=lambda c: (c.get("type") or "", c["uuid"])) + stale
         if options.zookeeper and not types and (not want_ks or "zookeeper" in want_ks) \
                 and not _same_znodes(a.manifest, b.manifest):
-            result.changes.extend(_znode_changes(conn))
-    finally:
-        conn.close()
+            result.changes.extend(_znode_changes(pair))
     return result
 
 
-def _present_types(conn: sqlite3.Connection) -> set[str]:
-    """Object types either side holds: its objects' types and the rows of its index tables."""
-    out: set[str] = set()
-    for schema in ("main", "b"):
-        out.update(t for (t,) in conn.execute(f"SELECT DISTINCT type FROM {schema}.objects") if t)
-        for table in (FQ_NAME_TABLE, SHARED_TABLE):
-            out.update(blob_to_text(k) for (k,) in conn.execute(
-                f"SELECT DISTINCT key FROM {schema}.cells WHERE keyspace = ? AND tbl = ?", (CONFIG_KEYSPACE, table)))
-    return out
-
-
-def _differing_ranges(conn: sqlite3.Connection, column: str) -> dict[tuple[str, str], list[int]]:
-    """(keyspace, table) -> token ranges whose hash differs or that one side lacks. A few
-    thousand small rows: tables and ranges that are equal are never looked at again."""
-    out: dict[tuple[str, str], list[int]] = {}
-    for ks, tbl, rng in conn.execute(
-            f"""SELECT x.keyspace, x.tbl, x.range FROM main.range_hashes x LEFT JOIN b.range_hashes y
-                  ON y.keyspace = x.keyspace AND y.tbl = x.tbl AND y.range = x.range
-                WHERE y.range IS NULL OR y.{column} != x.{column}
-                UNION
-                SELECT y.keyspace, y.tbl, y.range FROM b.range_hashes y LEFT JOIN main.range_hashes x
-                  ON x.keyspace = y.keyspace AND x.tbl = y.tbl AND x.range = y.range
-                WHERE x.range IS NULL"""):
-        out.setdefault((ks, tbl), []).append(rng)
-    return out
-
-
-def _differing_keys(conn: sqlite3.Connection, ks: str, tbl: str, column: str,
-                    ranges: list[int] | None = None) -> list[bytes]:
-    """Row keys whose hash differs or that exist on one side only — pure SQL, no decoding.
-    Each EXCEPT is a merge of two scans in key order (no lookup per row): (key, hash) of A not in
-    B gives changed and removed rows, keys of B not in A the added ones (keys alone: cheaper).
-    With ``ranges``, rows of other (equal) ranges are dropped before the merge."""
-    only = f" AND range IN ({', '.join(str(int(r)) for r in ranges)})" if ranges is not None else ""
-    where = f"WHERE keyspace = ?1 AND tbl = ?2{only}"
-    keys = {key for key, _ in conn.execute(
-        f"""SELECT key, {column} FROM main.row_hashes {where} EXCEPT
-            SELECT key, {column} FROM b.row_hashes {where} ORDER BY 1, 2""", (ks, tbl))}
-    keys.update(key for (key,) in conn.execute(
-        f"SELECT key FROM b.row_hashes {where} EXCEPT SELECT key FROM main.row_hashes {where} ORDER BY 1", (ks, tbl)))
-    return sorted(keys)
-
-
-def _row_cells(conn: sqlite3.Connection, schema: str, ks: str, tbl: str, key: bytes) -> list[Cell] | None:
-    cur = conn.execute(f"SELECT column, value, writetime, literal FROM {schema}.cells "
-                       "WHERE keyspace = ? AND tbl = ? AND key = ? ORDER BY column", (ks, tbl, key))
-    cells = [Cell(blob_to_text(key), blob_to_text(c), v, w, bool(lit)) for c, v, w, lit in cur]
-    if cells:
-        return cells
-    empty = conn.execute(f"SELECT 1 FROM {schema}.empty_rows WHERE keyspace = ? AND tbl = ? AND key = ?",
-                         (ks, tbl, key)).fetchone()
-    return [] if empty else None
-
-
-def _object_change(conn: sqlite3.Connection, key: bytes, options: DiffOptions) -> dict[str, Any] | None:
-    old = _row_cells(conn, "main", CONFIG_KEYSPACE, UUID_TABLE, key)
-    new = _row_cells(conn, "b", CONFIG_KEYSPACE, UUID_TABLE, key)
+def _object_change(pair: SnapshotPair, key: bytes, options: DiffOptions) -> dict[str, Any] | None:
+    old = pair.row_cells("a", CONFIG_KEYSPACE, UUID_TABLE, key)
+    new = pair.row_cells("b", CONFIG_KEYSPACE, UUID_TABLE, key)
     uuid = blob_to_text(key)
     if old is None and new is None:
         return None
@@ -415,25 +357,6 @@ def _link_details(doc: dict[str, Any], added: bool) -> list[dict[str, Any]]:
     return out
 
 
-def _differing_cells(conn, ks: str, tbl: str, key: bytes, writetimes: bool):
-    """(column, old, new) of one row's cells that differ, joined in SQL: the widest rows (one
-    fq-name row per type) are never held in memory. old/new: value, or (value, writetime)."""
-    extra = " OR y.writetime IS NOT x.writetime" if writetimes else ""
-    rows = conn.execute(
-        f"""SELECT x.column, x.value, x.writetime, y.value, y.writetime FROM main.cells x LEFT JOIN b.cells y
-              ON y.keyspace = x.keyspace AND y.tbl = x.tbl AND y.key = x.key AND y.column = x.column
-            WHERE x.keyspace = ? AND x.tbl = ? AND x.key = ? AND (y.value IS NULL OR y.value != x.value{extra})
-            UNION ALL
-            SELECT y.column, NULL, NULL, y.value, y.writetime FROM b.cells y LEFT JOIN main.cells x
-              ON x.keyspace = y.keyspace AND x.tbl = y.tbl AND x.key = y.key AND x.column = y.column
-            WHERE y.keyspace = ? AND y.tbl = ? AND y.key = ? AND x.column IS NULL
-            ORDER BY 1""", (ks, tbl, key, ks, tbl, key))
-    for column, ov, ot, nv, nt in rows:
-        old = None if ov is None else ((ov, ot) if writetimes else ov)
-        new = None if nv is None else ((nv, nt) if writetimes else nv)
-        yield blob_to_text(column), old, new
-
-
 @dataclass(frozen=True)
 class _IndexCell:
     """A differing cell of obj_fq_name_table or obj_shared_table, and the object it names."""
@@ -444,7 +367,7 @@ class _IndexCell:
     new: Any
 
 
-def _index_cell_changes(conn, table: str, keys: list[bytes], options: DiffOptions,
+def _index_cell_changes(pair: SnapshotPair, table: str, keys: list[bytes], options: DiffOptions,
                         types: set[str]) -> list[_IndexCell]:
     label = "fq_name_index" if table == FQ_NAME_TABLE else "shared"
     out = []
@@ -452,13 +375,13 @@ def _index_cell_changes(conn, table: str, keys: list[bytes], options: DiffOption
         obj_type = blob_to_text(key)
         if types and obj_type not in types:
             continue
-        for column, o, n in _differing_cells(conn, CONFIG_KEYSPACE, table, key, options.writetimes):
+        for column, o, n in pair.differing_cells(CONFIG_KEYSPACE, table, key, options.writetimes):
             split = split_fq_name_column(column) if table == FQ_NAME_TABLE else split_shared_column(column)
             out.append(_IndexCell(split[-1] if split else column, obj_type, f"{label}.{column}", o, n))
     return out
 
 
-def _fold_index_changes(conn, cells: list[_IndexCell], object_changes: dict[str, dict[str, Any]],
+def _fold_index_changes(pair: SnapshotPair, cells: list[_IndexCell], object_changes: dict[str, dict[str, Any]],
                         options: DiffOptions, types: set[str]) -> list[dict[str, Any]]:
     """Each fq-name index / shared cell that differs becomes a field of the one entry of the
     object it names: added, removed or changed, or a new "changed" entry when the object row
@@ -469,7 +392,7 @@ def _fold_index_changes(conn, cells: list[_IndexCell], object_changes: dict[str,
         detail = {"field": cell.field, "old": cell.old, "new": cell.new}
         change = object_changes.get(cell.uuid) or stale.get(cell.uuid)
         if change is None:
-            cells_now = _existing_object_cells(conn, cell.uuid)
+            cells_now = _existing_object_cells(pair, cell.uuid)
             if cells_now is None:
                 change = stale[cell.uuid] = {"change": None, "kind": "stale_index_entry", "uuid": cell.uuid,
                                              "type": cell.row, "note": STALE_NOTE, "fields": [], "details": []}
@@ -492,39 +415,31 @@ def _fold_index_changes(conn, cells: list[_IndexCell], object_changes: dict[str,
     return sorted(stale.values(), key=lambda c: (c["type"], c["uuid"]))
 
 
-def _existing_object_cells(conn, uuid: str) -> list[Cell] | None:
+def _existing_object_cells(pair: SnapshotPair, uuid: str) -> list[Cell] | None:
     """The object row of either side (B's first), None when neither side has it."""
     key = text_to_blob(uuid)
-    for schema in ("b", "main"):
-        cells = _row_cells(conn, schema, CONFIG_KEYSPACE, UUID_TABLE, key)
+    for side in ("b", "a"):
+        cells = pair.row_cells(side, CONFIG_KEYSPACE, UUID_TABLE, key)
         if cells is not None:
             return cells
     return None
 
 
-def _row_change(conn, ks: str, tbl: str, key: bytes, options: DiffOptions) -> dict[str, Any] | None:
+def _row_change(pair: SnapshotPair, ks: str, tbl: str, key: bytes, options: DiffOptions) -> dict[str, Any] | None:
     base = {"kind": "row", "keyspace": ks, "table": tbl, "key": blob_to_text(key)}
-    in_a = _row_exists(conn, "main", ks, tbl, key)
-    in_b = _row_exists(conn, "b", ks, tbl, key)
+    in_a = pair.row_exists("a", ks, tbl, key)
+    in_b = pair.row_exists("b", ks, tbl, key)
     if not in_a and not in_b:
         return None
     if not in_a:
         return {"change": "added", **base}
     if not in_b:
         return {"change": "removed", **base}
-    details = [{"field": c, "old": o, "new": n} for c, o, n in _differing_cells(conn, ks, tbl, key, options.writetimes)
+    details = [{"field": c, "old": o, "new": n} for c, o, n in pair.differing_cells(ks, tbl, key, options.writetimes)
                if not any(fnmatch.fnmatch(c, pattern) for pattern in options.ignore)]
     if not details:
         return None
     return {"change": "changed", **base, "fields": [d["field"] for d in details], "details": details}
-
-
-def _row_exists(conn, schema: str, ks: str, tbl: str, key: bytes) -> bool:
-    for table in ("cells", "empty_rows"):
-        if conn.execute(f"SELECT 1 FROM {schema}.{table} WHERE keyspace = ? AND tbl = ? AND key = ? LIMIT 1",
-                        (ks, tbl, key)).fetchone():
-            return True
-    return False
 
 
 def _same_znodes(ma: dict[str, Any], mb: dict[str, Any]) -> bool:
@@ -535,16 +450,10 @@ def _same_znodes(ma: dict[str, Any], mb: dict[str, Any]) -> bool:
     return ha is not None and ha == hb and ca is not None and ca == cb
 
 
-def _znode_changes(conn) -> list[dict[str, Any]]:
-    """Leaves on either side (dumps only have leaves), and data of nodes both sides have; the
-    filter runs in SQL so equal nodes never reach Python."""
+def _znode_changes(pair: SnapshotPair) -> list[dict[str, Any]]:
+    """Leaves on either side (dumps only have leaves), and data of nodes both sides have."""
     out = []
-    rows = conn.execute(
-        """SELECT x.path, x.data, y.data, x.leaf, y.leaf FROM main.znodes x LEFT JOIN b.znodes y ON y.path = x.path
-           WHERE (y.path IS NULL AND x.leaf) OR (y.path IS NOT NULL AND ifnull(x.data, x'') != ifnull(y.data, x''))
-           UNION ALL
-           SELECT y.path, NULL, y.data, NULL, y.leaf FROM b.znodes y LEFT JOIN main.znodes x ON x.path = y.path
-           WHERE x.path IS NULL AND y.leaf""")
+    rows = pair.znode_differences()
     for path, da, db, la, lb in rows:
         if la is not None and db is None and lb is None:
             if la:
