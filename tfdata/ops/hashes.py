@@ -9,16 +9,9 @@ from ..stores.snapshot.hashing import RangeHash, TableHasher
 def range_hashes(source, tables=None) -> dict[TableRef, dict[int, RangeHash]]:
     from ..stores.snapshot.store import SnapshotSource
 
-    out: dict[TableRef, dict[int, RangeHash]] = {}
     tables = list(tables) if tables is not None else source.tables()
     if isinstance(source, SnapshotSource):
-        for table in tables:
-            out[table] = {}
-            for rng, rows, cells, content, timed in source.conn.execute(
-                    "SELECT range, rows, cells, content, timed FROM range_hashes WHERE keyspace = ? AND tbl = ?",
-                    (table.keyspace, table.table)):
-                out[table][rng] = RangeHash(rows, cells, int(content, 16), int(timed, 16))
-        return out
+        return source.range_hashes(tables)
     hashers = {t: TableHasher(str(t)) for t in tables}
     for table, cell in source.cells(tables):
         hashers[table].add(cell)

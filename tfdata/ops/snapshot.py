@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
@@ -14,9 +13,7 @@ from ..errors import InputError
 from ..model.cells import TableRef
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..outfile import check_input, raise_write_failure, stale_temps
-from ..stores.snapshot.integrity import seal_problem
-from ..stores.snapshot.store import (SEALED_SINCE, SnapshotSource, SnapshotWriter, connect_readonly, content_problems,
-                              read_manifest)
+from ..stores.snapshot.store import SnapshotSource, SnapshotWriter, manifest_of, verify_file
 
 DEFAULT_DIR = Path("snapshots")
 UUID_REF = TableRef(CONFIG_KEYSPACE, UUID_TABLE)
@@ -141,7 +138,7 @@ class _Capture:
                     types.add(note.type)
             # peers named in the rows as stored before and after the change
             for key in list(rows):
-                before = _stored_row(writer.conn, key)
+                before = writer.stored_cells(UUID_REF, key)
                 after = source.cassandra.row_cells(UUID_REF, key)
                 for cells in (before, after):
                     obj = decode_row(key, cells)
@@ -167,14 +164,6 @@ class _Capture:
             pass
 
 
-def _stored_row(conn: sqlite3.Connection, key: str):
-    from ..model.cells import Cell, blob_to_text, text_to_blob
-
-    return [Cell(key, blob_to_text(c), v, w) for c, v, w in conn.execute(
-        "SELECT column, value, writetime FROM cells WHERE keyspace = ? AND tbl = ? AND key = ?",
-        (CONFIG_KEYSPACE, UUID_TABLE, text_to_blob(key)))]
-
-
 # ---------------------------------------------------------------------------------- inspect
 
 @dataclass
@@ -188,37 +177,13 @@ def verify_snapshot(path: str | os.PathLike) -> VerifyResult:
     """Everything that can be checked: the seal over the file's bytes, SQLite's own integrity
     check, and every hash, count and object recomputed from the stored cells and znodes."""
     path = check_input(path)  # not a readable regular file: an input error (exit 2), not a verdict
-    problems: list[str] = []
-    try:
-        conn = connect_readonly(path)
-        try:
-            manifest = read_manifest(conn, path)
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise InputError(f"{path}: not a readable tfdata snapshot ({exc})") from None
-        except InputError:
-            conn.close()
-            raise
-    except InputError as exc:
-        return VerifyResult(str(path), False, [str(exc)])
-    try:
-        sealed = seal_problem(path, manifest["format_version"] >= SEALED_SINCE)
-        if sealed:
-            problems.append(f"seal: {sealed}")
-        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        if check != "ok":
-            problems.append(f"SQLite integrity check failed: {check}")
-        problems.extend(content_problems(conn, manifest))
-    except sqlite3.DatabaseError as exc:
-        problems.append(f"cannot read the snapshot: {exc}")
-    finally:
-        conn.close()
+    problems = verify_file(path)
     return VerifyResult(str(path), not problems, problems)
 
 
 def show_snapshot(path: str | os.PathLike) -> dict[str, Any]:
     with SnapshotSource(path) as src:
-        counts = {t: n for t, n in src.conn.execute("SELECT type, objects FROM object_counts")}
+        counts = src.object_counts()
         return {"path": str(path), "size_bytes": Path(path).stat().st_size, "manifest": src.manifest,
                 "object_types": counts}
 
@@ -239,14 +204,10 @@ def list_snapshots(directory: str | os.PathLike | None = None) -> list[dict[str,
         entry: dict[str, Any] = {"path": str(path), "size_bytes": path.lstat().st_size}
         try:
             check_input(path)  # SQLite would block on a FIFO
-            conn = connect_readonly(path)
-            try:
-                manifest = read_manifest(conn, path)
-            finally:
-                conn.close()
+            manifest = manifest_of(path)
             entry.update(created_at=manifest.get("created_at"), source=manifest.get("source"),
                          mode=manifest.get("mode"), counts=manifest.get("counts"))
-        except (InputError, sqlite3.DatabaseError) as exc:
+        except InputError as exc:
             entry["error"] = str(exc)
         out.append(entry)
     return out + stale_temps(directory)

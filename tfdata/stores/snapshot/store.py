@@ -33,7 +33,7 @@ from ...model.zk import STAT_FIELDS, ZNode
 from ...outfile import OutputFile, check_input, guarded
 from ..base import SourceInfo, table_order
 from .hashing import RANGES, RangeHash, TableHasher, combine_hex, range_of, to_blob, znode_hash
-from .integrity import check_seal, seal
+from .integrity import check_seal, seal, seal_problem
 
 FORMAT_VERSION = 2  # 2: sealed (integrity.py); 1 is still read, and verified in full when opened
 SEALED_SINCE = 2
@@ -189,6 +189,13 @@ class SnapshotWriter:
         if self._objects:
             self.conn.executemany("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._objects)
             self._objects = []
+
+    def stored_cells(self, table: TableRef, key: str) -> list[Cell]:
+        """A row as written so far (consistent snapshots compare it with a fresh read)."""
+        self._flush_cells()
+        return [Cell(key, blob_to_text(c), v, w, bool(lit)) for c, v, w, lit in self.conn.execute(
+            "SELECT column, value, writetime, literal FROM cells WHERE keyspace = ? AND tbl = ? AND key = ?",
+            (table.keyspace, table.table, text_to_blob(key)))]
 
     def replace_object_row(self, table: TableRef, key: str, cells: list[Cell]) -> None:
         """Swap one row for a fresh read (consistent snapshots); hashes are recomputed at finish()."""
@@ -447,10 +454,19 @@ class SnapshotSource:
         for key, column, value, writetime, literal in cur:
             yield Cell(blob_to_text(key), blob_to_text(column), value, writetime, bool(literal))
 
-    def range_hashes(self, table: TableRef) -> dict[int, tuple[str, str, int]]:
-        return {r: (c, t, n) for r, c, t, n in self.conn.execute(
-            "SELECT range, content, timed, cells FROM range_hashes WHERE keyspace = ? AND tbl = ?",
-            (table.keyspace, table.table))}
+    def range_hashes(self, tables: Iterable[TableRef] | None = None) -> dict[TableRef, dict[int, RangeHash]]:
+        """The stored per-range hashes (what every other store computes by streaming its cells)."""
+        out: dict[TableRef, dict[int, RangeHash]] = {}
+        for table in (list(tables) if tables is not None else self.tables()):
+            out[table] = {rng: RangeHash(rows, cells, int(content, 16), int(timed, 16))
+                          for rng, rows, cells, content, timed in self.conn.execute(
+                              "SELECT range, rows, cells, content, timed FROM range_hashes WHERE keyspace = ? AND tbl = ?",
+                              (table.keyspace, table.table))}
+        return out
+
+    def object_counts(self) -> dict[str, int]:
+        """Objects per type (the object_counts view)."""
+        return {t: n for t, n in self.conn.execute("SELECT type, objects FROM object_counts")}
 
     def znodes(self) -> Iterator[ZNode]:
         for row in self.conn.execute("SELECT * FROM znodes ORDER BY path"):
@@ -562,6 +578,48 @@ def _objects_problems(conn: sqlite3.Connection) -> list[str]:
     if (stored, stored_count) != (fresh, fresh_count):
         return [f"objects table does not match the cells ({stored_count} rows stored, {fresh_count} decoded)"]
     return []
+
+
+def verify_file(path: Path) -> list[str]:
+    """Everything that can be checked, as a list of problems (empty: the file is intact): the
+    seal over its bytes, SQLite's integrity check, and every hash, count and object recomputed
+    from the stored cells and znodes. A file that is not a snapshot at all is one problem."""
+    try:
+        conn = connect_readonly(path)
+    except sqlite3.DatabaseError as exc:
+        return [f"{path}: not a readable tfdata snapshot ({exc})"]
+    try:
+        try:
+            manifest = read_manifest(conn, path)
+        except sqlite3.DatabaseError as exc:
+            return [f"{path}: not a readable tfdata snapshot ({exc})"]
+        except InputError as exc:
+            return [str(exc)]
+        problems = []
+        sealed = seal_problem(path, manifest["format_version"] >= SEALED_SINCE)
+        if sealed:
+            problems.append(f"seal: {sealed}")
+        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if check != "ok":
+            problems.append(f"SQLite integrity check failed: {check}")
+        problems.extend(content_problems(conn, manifest))
+        return problems
+    except sqlite3.DatabaseError as exc:
+        return [f"cannot read the snapshot: {exc}"]
+    finally:
+        conn.close()
+
+
+def manifest_of(path: Path) -> dict[str, Any]:
+    """The manifest alone (no seal check: for listings); InputError when it cannot be read."""
+    try:
+        conn = connect_readonly(path)
+        try:
+            return read_manifest(conn, path)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path}: not a readable tfdata snapshot ({exc})") from None
 
 
 def read_manifest(conn: sqlite3.Connection, path: Path) -> dict[str, Any]:
