@@ -201,6 +201,17 @@ def test_writetime_bounds_are_kept(tmp_path):
     assert got == [2 ** 63 - 1, -2 ** 63, None]
 
 
+def test_writer_refuses_literal_text_that_is_not_strict_json(tmp_path):
+    """A literal can come from an older snapshot (written when the reader re-serialised inf as
+    Infinity): the writer checks instead of writing invalid JSON."""
+    ref = TableRef("useragent", "useragent_keyval_table")
+    with pytest.raises(InputError, match="not strict JSON .*Infinity"):
+        write_dump(tmp_path / "o.json", [(ref, Cell("k", "c", "Infinity", 1, literal=True))], [])
+    with pytest.raises(InputError, match="writetime True is not an integer"):
+        write_dump(tmp_path / "o.json", [(ref, Cell("k", "c", "v", True))], [])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_long_escape_heavy_values_are_read_in_linear_time(tmp_path, monkeypatch):
     """A value many buffers long is consumed piece by piece: the reader's work per buffer stays
     constant (it once re-scanned the value from its start each time it read more)."""

@@ -22,7 +22,7 @@ from ..model.cells import Cell, TableRef, blob_to_text, empty_row, text_to_blob
 from ..model.keyspaces import KNOWN_TABLES
 from ..model.zk import STAT_FIELDS, ZNode, data_text, parse_dump_path, text_data
 from .base import SourceInfo
-from .jsonstream import SURROGATE, JsonStream, PiecesReader, describe
+from .jsonstream import SURROGATE, JsonStream, PiecesReader, describe, json_text_problem
 
 _WS = r"[ \t\n\r]*"
 _INT = r"-?(?:0|[1-9][0-9]*)"
@@ -433,6 +433,14 @@ class DumpWriter:
             self._row = cell.key
         if cell.column is None:
             return
+        if cell.literal:
+            problem = json_text_problem(cell.value)
+            if problem:
+                raise InputError(f"{table} row {cell.key!r} column {cell.column!r}: a literal value that is not "
+                                 f"strict JSON ({problem}); {self.path} not written")
+        if cell.writetime is not None and type(cell.writetime) is not int:
+            raise InputError(f"{table} row {cell.key!r} column {cell.column!r}: writetime {cell.writetime!r} is "
+                             f"not an integer; {self.path} not written")
         value = cell.value if cell.literal else json.dumps(cell.value)
         ts = "null" if cell.writetime is None else str(cell.writetime)
         self._fp.write(("\n" if self._first["cell"] else ",\n")

@@ -9,6 +9,7 @@ literals, and nesting of any depth is walked without recursion.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zlib
@@ -315,6 +316,20 @@ class JsonStream:
     def expect_end(self) -> None:
         if self.peek():
             raise self.error("trailing data after the JSON document")
+
+
+def json_text_problem(text: str) -> str | None:
+    """Why ``text`` is not exactly one strict JSON value (None when it is): a writer's last check
+    on literal text that came from elsewhere (an older snapshot, a cluster's literal record)."""
+    js = JsonStream(io.StringIO(text), "value")
+    try:
+        if not js.peek():
+            return "empty"
+        js._scan_value("", check_surrogates=True)
+        js.expect_end()
+    except InputError as exc:
+        return str(exc).removeprefix("value: ")
+    return None
 
 
 def _safe_cut(buf: str, start: int, end: int) -> int:
