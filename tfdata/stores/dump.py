@@ -168,15 +168,12 @@ class DumpSource:
                 ctx = f"table {ref}"
                 if SURROGATE.search(table):
                     raise js.error("the table name holds a lone surrogate escape (not text)", ctx)
-                if not want_cells or (tables is not None and ref not in tables):
-                    if js.peek() != "{":
-                        raise js.error("expected a table object", ctx)
-                    js.skip_value(ctx)
-                    yield ("table", ref, None)
-                    continue
-                yield ("table", ref, None)
                 if js.peek() != "{":
                     raise js.error("expected a table object", ctx)
+                yield ("table", ref, None)
+                # Tables not wanted are read all the same: every pass checks the whole file and
+                # names the row and column of what it refuses.
+                wanted = want_cells and (tables is None or ref in tables)
                 for key in js.iter_object(ctx, unique=False):
                     row_ctx = f"{ctx} row {key!r}"
                     _check_blob_text(js, key, "the row key", row_ctx)
@@ -185,8 +182,10 @@ class DumpSource:
                     empty = True
                     for column in js.iter_object(row_ctx):
                         empty = False
-                        yield ("cell", ref, _read_cell(js, key, column, row_ctx))
-                    if empty:
+                        cell = _read_cell(js, key, column, row_ctx)
+                        if wanted:
+                            yield ("cell", ref, cell)
+                    if empty and wanted:
                         yield ("cell", ref, empty_row(key))
 
     def _walk_zookeeper(self, pieces: Iterator[str]) -> Iterator[tuple[str, object, object]]:

@@ -189,17 +189,13 @@ class JsonStream:
             raise self.truncated(context, "a value")
         self._capture, self._mark = [], self._pos
         try:
-            self._scan_value(context, check_surrogates=True)
+            self._scan_value(context)
             self._capture.append(self._buf[self._mark:self._pos])
             return "".join(self._capture)
         finally:
             self._capture = None
 
-    def skip_value(self, context: str = "") -> None:
-        """Check and pass over the value here without materialising it."""
-        self._scan_value(context, check_surrogates=False)
-
-    def _scan_value(self, context: str, check_surrogates: bool) -> None:
+    def _scan_value(self, context: str) -> None:
         closers: list[str] = []  # what closes each open container, innermost last
         while True:
             got = self.peek()  # a value starts here
@@ -209,11 +205,11 @@ class JsonStream:
                 if self.peek() != closer:
                     closers.append(closer)
                     if closer == "}":
-                        self._scan_key(context, check_surrogates)
+                        self._scan_key(context)
                     continue
                 self._pos += 1
             elif got == '"':
-                self._scan_string(context, check_surrogates)
+                self._scan_string(context)
             else:
                 self.read_scalar(context)
             while closers:  # after a value: the next element, or close containers
@@ -221,7 +217,7 @@ class JsonStream:
                 if got == ",":
                     self._pos += 1
                     if closers[-1] == "}":
-                        self._scan_key(context, check_surrogates)
+                        self._scan_key(context)
                     break
                 if got == closers[-1]:
                     self._pos += 1
@@ -232,17 +228,17 @@ class JsonStream:
             else:
                 return
 
-    def _scan_key(self, context: str, check_surrogates: bool) -> None:
+    def _scan_key(self, context: str) -> None:
         if self.peek() != '"':
             raise self.truncated(context, "a key") if not self.peek() else self.error(
                 f"expected a string key but found {describe(self.peek())}", context)
-        self._scan_string(context, check_surrogates)
+        self._scan_string(context)
         self.expect(":", context)
 
-    def _scan_string(self, context: str, check_surrogates: bool) -> None:
+    def _scan_string(self, context: str) -> None:
         at = self.offset
         for piece in self.iter_string(context):
-            if check_surrogates and SURROGATE.search(piece):
+            if SURROGATE.search(piece):
                 raise self.error("lone surrogate escape in a string (not text; strict parsers refuse it)",
                                  context, at)
 
@@ -325,7 +321,7 @@ def json_text_problem(text: str) -> str | None:
     try:
         if not js.peek():
             return "empty"
-        js._scan_value("", check_surrogates=True)
+        js._scan_value("")
         js.expect_end()
     except InputError as exc:
         return str(exc).removeprefix("value: ")
