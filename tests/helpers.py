@@ -12,6 +12,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("TFDATA_SHARED", REPO.parent / "shared"))
 UPSTREAM_SAMPLE = SHARED / "upstream-samples" / "r2002-in-place-upgrade-db-dump.json"
 SERVICES = REPO / "scripts" / "services.sh"
+# Our own small dump with the upstream sample's irregularities (a cell that is not JSON, bare-number
+# cells, a row without cells, a stray column, empty tables, one write time everywhere) plus znodes
+# recorded as db_json_exim does without a cluster_id ('/…/'); tests use it when ../shared is absent.
+IRREGULAR = REPO / "tests" / "corpus" / "irregular.json"
 
 
 def _refuse_constant(name: str):

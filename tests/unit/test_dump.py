@@ -14,7 +14,7 @@ from tfdata.model.zk import ZNode
 from tfdata.stores import jsonstream
 from tfdata.stores.dump import DumpSource, write_dump
 
-from ..helpers import UPSTREAM_SAMPLE, strict_dump
+from ..helpers import IRREGULAR, UPSTREAM_SAMPLE, strict_dump
 
 needs_sample = pytest.mark.skipif(not UPSTREAM_SAMPLE.exists(), reason="shared/upstream-samples not present")
 
@@ -46,6 +46,23 @@ def test_upstream_sample_round_trips_with_every_irregularity(tmp_path):
     src2 = DumpSource(out)
     write_dump(out2, src2.cells(), src2.znodes(), src2.tables())
     assert out2.read_bytes() == out.read_bytes()
+
+
+def test_irregular_fixture_round_trips_with_every_irregularity(tmp_path):
+    src = DumpSource(IRREGULAR)
+    out = tmp_path / "rt.json"
+    write_dump(out, src.cells(), src.znodes(), src.tables())
+    assert out.read_bytes() == IRREGULAR.read_bytes()
+    document, zookeeper = strict_dump(out)
+    rows = document["cassandra"]["config_db_uuid"]["obj_uuid_table"]
+    gsc = rows["1f0c2d3e-0001-4a5b-8c6d-00000000a001"]
+    assert gsc["prop:autonomous_system"] == [64512, 1600000000000000] and "UUID" in gsc
+    assert document["cassandra"]["config_db_uuid"]["obj_fq_name_table"]["route_aggregate"] == {}
+    assert document["cassandra"]["dm_keyspace"] == {"dm_pr_ae_id_table": {}}
+    with pytest.raises(ValueError):
+        json.loads(rows["1f0c2d3e-0002-4a5b-8c6d-00000000a002"]["prop:id_perms"][0])
+    assert [path for path, _ in zookeeper] == ["/fq-name-to-uuid/virtual_network:default-domain:admin:net1/",
+                                               "/id/virtual-networks/0000000005/"]
 
 
 def test_reader_streams_across_tiny_buffers(tmp_path, monkeypatch):
