@@ -301,3 +301,13 @@ def test_znode_paths_of_both_forms_are_read_without_normalising(tmp_path):
         ("/fq-name-to-uuid/a:b", b"u1", tuple(STAT)), ("/id/x", b"", None)]
     assert [n.path for n in DumpSource(_zk_dump(tmp_path, prefixed)).znodes()] == [
         "/east/fq-name-to-uuid/a:b", "/id/pnf/x"]
+
+
+def test_long_values_are_written_in_pieces_exactly_as_json_dumps_writes_them(tmp_path, monkeypatch):
+    from tfdata.stores import dump
+
+    monkeypatch.setattr(dump, "_VALUE_PIECE", 5)
+    ref = TableRef("useragent", "useragent_keyval_table")
+    value = 'é"\\\n\U0001f600\x00\udcff東京' * 7  # escapes, non-BMP, a byte escape, cut at every place
+    write_dump(tmp_path / "d.json", [(ref, Cell("k", "c", value, 1))], [])
+    assert f'"c": [{json.dumps(value)}, 1]' in (tmp_path / "d.json").read_text()

@@ -182,7 +182,7 @@ class DumpSource:
                     empty = True
                     for column in js.iter_object(row_ctx):
                         empty = False
-                        cell = _read_cell(js, key, column, row_ctx)
+                        cell = _read_cell(js, key, column, row_ctx, keep=wanted)
                         if wanted:
                             yield ("cell", ref, cell)
                     if empty and wanted:
@@ -253,19 +253,25 @@ def _json_kind(char: str) -> str:
     return {"[": "list", "{": "object", "t": "boolean", "f": "boolean", "n": "null"}.get(char, "number")
 
 
-def _read_cell(js: JsonStream, key: str, column: str, row_context: str) -> Cell:
+def _read_cell(js: JsonStream, key: str, column: str, row_context: str, keep: bool = True) -> Cell:
     """``[value, writetime]``: a string value is the stored text; any other JSON value is a literal,
-    kept as its exact source text so that it is written back unchanged."""
+    kept as its exact source text so that it is written back unchanged. Without ``keep`` a string
+    value is checked piece by piece and dropped (passes that skip a table hold no value whole)."""
     context = f"{row_context} column {column!r}"
     shape = "[value, writetime]"
     if js.match(_CELL_START) is None:
         js.expect("[", context, shape)
         if js.peek() == "]":
             raise js.error(f"expected {shape} but found {describe(']')}", context)
-    if js.peek() == '"':
+    if js.peek() != '"':
+        value, literal = js.read_raw(context), True
+    elif keep:
         value, literal = js.read_string(context), False
     else:
-        value, literal = js.read_raw(context), True
+        value, literal = "", False
+        for piece in js.iter_string(context):
+            if SURROGATE.search(piece):
+                raise js.error("the value holds a lone surrogate escape (not text; Cassandra text is UTF-8)", context)
     end = js.match(_CELL_END)
     if end is not None:
         writetime = end.group(1)
@@ -367,6 +373,11 @@ def _read_znode(js: JsonStream, context: str) -> tuple[str, str, tuple[int, ...]
 
 # ---------------------------------------------------------------------------------- writing
 
+# A long value is escaped and written in pieces of this many characters: escaping is per code
+# point, so the pieces join into json.dumps(value), without two more copies of it in memory.
+_VALUE_PIECE = 1 << 20
+
+
 class DumpWriter:
     """Writes a dump in the upstream sample's layout: 4-space indent, one cell per line.
 
@@ -440,10 +451,17 @@ class DumpWriter:
         if cell.writetime is not None and type(cell.writetime) is not int:
             raise InputError(f"{table} row {cell.key!r} column {cell.column!r}: writetime {cell.writetime!r} is "
                              f"not an integer; {self.path} not written")
-        value = cell.value if cell.literal else json.dumps(cell.value)
         ts = "null" if cell.writetime is None else str(cell.writetime)
-        self._fp.write(("\n" if self._first["cell"] else ",\n")
-                       + f"                    {json.dumps(cell.column)}: [{value}, {ts}]")
+        head = ("\n" if self._first["cell"] else ",\n") + f"                    {json.dumps(cell.column)}: ["
+        if cell.literal:
+            self._fp.write(f"{head}{cell.value}, {ts}]")
+        elif len(cell.value) <= _VALUE_PIECE:
+            self._fp.write(f"{head}{json.dumps(cell.value)}, {ts}]")
+        else:
+            self._fp.write(head + '"')
+            for start in range(0, len(cell.value), _VALUE_PIECE):
+                self._fp.write(json.dumps(cell.value[start:start + _VALUE_PIECE])[1:-1])
+            self._fp.write(f'", {ts}]')
         self._first["cell"] = False
 
     def _start_zookeeper(self) -> None:
