@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -10,6 +12,35 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("TFDATA_SHARED", REPO.parent / "shared"))
 UPSTREAM_SAMPLE = SHARED / "upstream-samples" / "r2002-in-place-upgrade-db-dump.json"
 SERVICES = REPO / "scripts" / "services.sh"
+# Our own small dump with the upstream sample's irregularities (a cell that is not JSON, bare-number
+# cells, a row without cells, a stray column, empty tables, one write time everywhere) plus znodes
+# recorded as db_json_exim does without a cluster_id ('/…/'); tests use it when ../shared is absent.
+IRREGULAR = REPO / "tests" / "corpus" / "irregular.json"
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _refuse_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate key in {keys}")
+    return dict(pairs)
+
+
+def strict_json(text: str):
+    """json.loads as a strict parser reads: NaN/Infinity and duplicate keys are errors (Python's json
+    accepts both)."""
+    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicates)
+
+
+def strict_dump(path) -> tuple[dict, list]:
+    """A dump tfdata wrote, parsed strictly, with its 'zookeeper' string parsed strictly too."""
+    raw = Path(path).read_bytes()
+    text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+    document = strict_json(text)
+    return document, strict_json(document["zookeeper"])
 
 # contrail-issu.conf as an operator would write it for the local OLD/NEW services (Thrift ports,
 # which tfdata maps to CQL; NEW's CQL port given explicitly)

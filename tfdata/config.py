@@ -11,6 +11,7 @@ hidden input, only when stdin is a terminal).
 
 from __future__ import annotations
 
+import codecs
 import configparser
 import os
 import stat
@@ -155,6 +156,24 @@ def _tls(section: dict[str, Any] | None) -> Tls:
                verify=bool(section.get("verify", True)))
 
 
+# ------------------------------------------------------------------------------ reading files
+
+def _read_text(path: Path) -> str:
+    """Both files are UTF-8 text. A BOM or a binary file would otherwise give a traceback or a
+    puzzling syntax error at line 1, so each gets a message that says what it is."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if raw.startswith(codecs.BOM_UTF8):
+        raise InputError(f"{path}: starts with a UTF-8 byte order mark (BOM); save the file without it")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte {exc.start}); "
+                         "a binary file?") from None
+
+
 # ------------------------------------------------------------------------------ tfdata.toml
 
 def _profile_from_toml(name: str, data: dict[str, Any], path: Path) -> Profile:
@@ -200,11 +219,9 @@ def _profile_from_toml(name: str, data: dict[str, Any], path: Path) -> Profile:
 def load_toml(path: Path, only: str | None = None) -> dict[str, Profile]:
     """All profiles of the file, or just ``only`` (so other profiles' passwords are never asked for)."""
     check_input(path)  # a FIFO would hang, a directory would be a traceback
+    text = _read_text(path)
     try:
-        with open(path, "rb") as fp:
-            data = tomllib.load(fp)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc})") from None
     profiles = data.get("profiles")
@@ -237,11 +254,9 @@ def load_issu_conf(path: Path) -> dict[str, Profile]:
     """
     parser = configparser.RawConfigParser()
     check_input(path)
+    text = _read_text(path)
     try:
-        with open(path, encoding="utf-8") as fp:
-            parser.read_file(fp)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        parser.read_string(text, str(path))
     except configparser.Error as exc:
         raise InputError(f"{path}: not a valid INI file ({exc.__class__.__name__})") from None
     if not parser.has_section("DEFAULTS"):

@@ -214,6 +214,16 @@ CASES = [
     dump_case("dump-writetime-not-an-integer.json", ("column 'value'", "writetime must be an integer")),
     dump_case("dump-trailing-data.json", ("trailing data", "at character 4661")),
     dump_case("dump-unknown-top-level-key.json", ("unexpected top-level key 'kafka'",), "diff"),
+    # strict JSON, int64 write times, znode paths as recorded, no lone surrogates (every command
+    # that reads dumps is covered in tests/unit/test_corpus_dump.py; here: load leaves OLD/NEW alone)
+    dump_case("dump-literal-nan.json", ("NaN is not JSON", "row 'some-key' column 'value'")),
+    dump_case("dump-writetime-2-64.json", ("outside the 64-bit integer range", "column 'value'"), "load-new"),
+    dump_case("dump-writetime-true.json", ("writetime must be an integer, found true",)),
+    dump_case("dump-zookeeper-duplicate-path.json", ("duplicate path", "zookeeper item 3")),
+    dump_case("dump-zookeeper-path-empty-name.json", ("an empty name", "zookeeper item 1"), "load-new"),
+    dump_case("dump-zookeeper-stat-short.json", ("the stat has 10 fields, not 11", "zookeeper item 1")),
+    dump_case("dump-value-lone-surrogate.json", ("lone surrogate escape", "column 'value'"), "load-new"),
+    dump_case("dump-bom.json", ("BOM",)),
     Case("missing-dump-file", ["diff", "./nope.json", "{c}/base.json"], ("nope.json", "no such file")),
     # --- snapshots
     Case("snapshot-not-sqlite:restore", ["restore", "{c}/snapshot-not-sqlite.tfsnap", "--to", "old", "--force"],

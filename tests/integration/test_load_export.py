@@ -11,7 +11,7 @@ from tfdata.cli import cli
 from tfdata.stores.cluster import ClusterStore
 from tfdata.stores.dump import DumpSource
 
-from ..helpers import REPO, UPSTREAM_SAMPLE
+from ..helpers import IRREGULAR, REPO, UPSTREAM_SAMPLE
 
 SMALL = REPO / "fixtures" / "small-dump.json"
 
@@ -48,14 +48,13 @@ def test_generated_dump_round_trips_through_cassandra_and_zookeeper(old, tmp_pat
     assert dump_znodes(out) == dump_znodes(SMALL)  # every ZooKeeper leaf equal
 
 
-@pytest.mark.skipif(not UPSTREAM_SAMPLE.exists(), reason="shared/upstream-samples not present")
 def test_load_refuses_non_empty_target_and_dry_run_writes_nothing(old, tmp_path):
-    assert run("load", str(UPSTREAM_SAMPLE), "--to", "old").exit_code == 0
+    assert run("load", str(IRREGULAR), "--to", "old").exit_code == 0
     before = tmp_path / "before.json"
     run("export", "old", "-o", str(before))
-    refused = run("load", str(UPSTREAM_SAMPLE), "--to", "old")
+    refused = run("load", str(IRREGULAR), "--to", "old")
     assert refused.exit_code == 2 and "not empty" in refused.output and "--force" in refused.output
-    dry = run("load", str(UPSTREAM_SAMPLE), "--to", "old", "--force", "--dry-run", "--format", "json")
+    dry = run("load", str(IRREGULAR), "--to", "old", "--force", "--dry-run", "--format", "json")
     assert dry.exit_code == 0 and json.loads(dry.output)["dry_run"] is True
     after = tmp_path / "after.json"
     run("export", "old", "-o", str(after))

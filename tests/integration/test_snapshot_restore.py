@@ -19,7 +19,7 @@ from tfdata.stores.cluster import ClusterStore
 from tfdata.stores.dump import DumpSource
 from tfdata.sync.rows import UUID_REF
 
-from ..helpers import REPO, UPSTREAM_SAMPLE
+from ..helpers import IRREGULAR, REPO, UPSTREAM_SAMPLE
 
 SMALL = REPO / "fixtures" / "small-dump.json"
 
@@ -39,7 +39,7 @@ def same_content(a, b):
             ma["znodes_hash"]) == ({k: v["content_hash"] for k, v in mb["tables"].items()}, mb["znodes_hash"])
 
 
-@pytest.mark.parametrize("dump", [UPSTREAM_SAMPLE, SMALL], ids=["upstream-sample", "generated"])
+@pytest.mark.parametrize("dump", [UPSTREAM_SAMPLE, IRREGULAR, SMALL], ids=["upstream-sample", "irregular", "generated"])
 def test_snapshot_of_cluster_equals_snapshot_of_its_dump_and_exports_back(old, tmp_path, dump):
     if not dump.exists():
         pytest.skip(f"{dump} not present")
@@ -62,8 +62,8 @@ def test_snapshot_of_cluster_equals_snapshot_of_its_dump_and_exports_back(old, t
 
 def test_parallel_readers_write_the_same_snapshot_as_one(old, tmp_path):
     """Cells, row and range hashes, objects and empty rows do not depend on how many processes
-    read Cassandra (the upstream sample holds literals and rows without cells)."""
-    assert run("load", str(UPSTREAM_SAMPLE), "--to", "old").exit_code == 0
+    read Cassandra (the irregular fixture holds literals and rows without cells)."""
+    assert run("load", str(IRREGULAR), "--to", "old").exit_code == 0
     for readers in (1, 3):
         result = run("snapshot", "old", "-o", str(tmp_path / f"r{readers}.tfsnap"), "--readers", str(readers))
         assert result.exit_code == 0, result.output

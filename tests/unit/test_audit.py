@@ -26,7 +26,7 @@ from tfdata.model.objects import ObjectSpec, encode_json, object_columns, peer_c
 from tfdata.model.zk import ZNode, text_data
 from tfdata.stores.dump import DumpSource, write_dump
 
-from ..helpers import UPSTREAM_SAMPLE
+from ..helpers import IRREGULAR, UPSTREAM_SAMPLE
 
 UUID_T = TableRef("config_db_uuid", "obj_uuid_table")
 FQ_T = TableRef("config_db_uuid", "obj_fq_name_table")
@@ -894,6 +894,16 @@ def test_upstream_sample_reports_its_known_irregularities():
     assert found(result, "audit.skipped")
     assert not found(result, "zk.vn_id_lock_missing") and not found(result, "subnet.uuid_map_missing")
     assert result.release.guessed and result.release.confidence < 1
+
+
+def test_irregular_fixture_reports_the_same_kinds_of_irregularity():
+    """tests/corpus/irregular.json stands in for the upstream sample where ../shared is absent."""
+    result = audit(DumpSource(IRREGULAR))
+    domain, gsc = "1f0c2d3e-0002-4a5b-8c6d-00000000a002", "1f0c2d3e-0001-4a5b-8c6d-00000000a001"
+    bad_json = found(result, "object.bad_json", uuid=domain)
+    assert bad_json and bad_json[0].path.endswith("/prop:id_perms")
+    assert found(result, "object.unknown_column", uuid=gsc, path=f"config_db_uuid.obj_uuid_table/{gsc}/UUID")
+    assert found(result, "object.parent_type_empty", uuid=gsc)
 
 
 # ---------------------------------------------------------------------- the command line

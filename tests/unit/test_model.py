@@ -9,7 +9,7 @@ from tfdata.model.columns import Column, format_column, parse_column
 from tfdata.model.fqname import fq_name_column, looks_url_quoted, split_fq_name_column, split_shared_column
 from tfdata.model.objects import (ObjectSpec, decode_row, longs_to_uuid, object_columns, parse_ref_value,
                                   peer_columns, uuid_to_longs)
-from tfdata.model.zk import allocator_node, normalize_path, parse_allocator_node, tf_roots
+from tfdata.model.zk import allocator_node, parse_allocator_node, parse_dump_path, tf_roots
 
 U = "3f6c2a2e-5a0c-4c1e-9d7e-0a1b2c3d4e5f"
 
@@ -155,7 +155,14 @@ def test_encoding_matches_what_the_api_server_writes():
 def test_zookeeper_layout_rules():
     assert allocator_node(42) == "0000000042" and parse_allocator_node("0000000042") == 42
     assert parse_allocator_node("00042") is None
-    assert normalize_path("//a//b/") == "/a/b" and normalize_path("east/id/") == "/east/id"
+    assert parse_dump_path("/a/b/", absolute=True) == "/a/b" and parse_dump_path("east/id/", absolute=False) == "/east/id"
+    for recorded, absolute, reason in [("//a//b/", True, "empty name"), ("/a//b/", True, "empty name"),
+                                       ("/", True, "empty name"), ("", True, "empty"), ("a/b/", True, "no leading"),
+                                       ("/a/", False, "has a leading"), ("/a/b", True, "does not end with '/'"),
+                                       ("/a/../b/", True, "relative"), ("/a\0/", True, "NUL"),
+                                       ("/a\ud800/", True, "surrogate")]:
+        with pytest.raises(ValueError, match=reason):
+            parse_dump_path(recorded, absolute)
     assert tf_roots(None)[:3] == ["/fq-name-to-uuid", "/api-server", "/id"]
     roots = tf_roots("east")
     assert "/east/id" in roots and "/id/service-chain" in roots and "/id/pnf" in roots  # never prefixed upstream

@@ -19,8 +19,14 @@ _MISSING = object()
 
 
 def decode_json(text: str) -> Any:
-    """TF values are Python json.dumps output; ints may exceed 2**53 (Python keeps them exact)."""
-    return json.loads(text)
+    """TF values are Python json.dumps output; ints may exceed 2**53 (Python keeps them exact).
+
+    Nesting too deep for Python's recursive decoder is a ValueError like any other bad value.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deep to decode") from None
 
 
 def encode_json(value: Any) -> str:

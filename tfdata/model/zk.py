@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # kazoo's ZnodeStat field order; db_json_exim writes the stat as a list in this order.
@@ -43,10 +44,37 @@ class ZNode:
         return dict(zip(STAT_FIELDS, self.stat)) if self.stat else None
 
 
-def normalize_path(path: str) -> str:
-    """'/a//b/' and 'a/b' -> '/a/b' (kazoo normalises the same way)."""
-    parts = [p for p in path.split("/") if p]
-    return "/" + "/".join(parts)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse_dump_path(recorded: str, absolute: bool) -> str:
+    """A znode path as a dump records it -> the absolute path; ValueError says what is wrong.
+
+    db_json_exim walks from '/' without a cluster_id, recording '/a/b/', and from '<cluster_id>/'
+    with one, recording 'east/a/b/' (tf-config-store.md §8.2). So a recorded path is: a leading
+    '/' when ``absolute`` (the form of the dump's first path) and none otherwise, then one or more
+    names each followed by '/'. A name is never empty (no '//', no bare '/'), never '.' or '..',
+    and holds no NUL and no surrogate: ZooKeeper refuses all of these. Nothing is normalised,
+    because two spellings of one path would silently merge.
+    """
+    if not recorded:
+        raise ValueError("is empty")
+    if recorded.startswith("/") != absolute:
+        raise ValueError("has a leading '/', unlike the dump's first path" if not absolute else
+                         "has no leading '/', unlike the dump's first path")
+    if not recorded.endswith("/"):
+        raise ValueError("does not end with '/' (a dump records every path with one)")
+    body = recorded[1 if absolute else 0:-1]
+    names = body.split("/")
+    if not body or "" in names:
+        raise ValueError("has an empty name")
+    if "." in names or ".." in names:
+        raise ValueError("has a relative name ('.' or '..')")
+    if "\0" in body:
+        raise ValueError("holds a NUL character")
+    if _SURROGATE.search(body):
+        raise ValueError("holds a lone surrogate escape (not text)")
+    return "/" + body
 
 
 def tf_roots(prefix: str | None) -> list[str]:

@@ -12,16 +12,42 @@ import gzip
 import io
 import json
 import os
+import re
+from json.decoder import scanstring
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
 from ..errors import InputError
-from ..model.cells import Cell, TableRef, empty_row
+from ..model.cells import Cell, TableRef, blob_to_text, empty_row, text_to_blob
 from ..model.keyspaces import KNOWN_TABLES
-from ..model.zk import ZNode, data_text, normalize_path, text_data
+from ..model.zk import STAT_FIELDS, ZNode, data_text, parse_dump_path, text_data
 from ..outfile import OutputFile, check_input, raise_write_failure
 from .base import SourceInfo
-from .jsonstream import JsonStream, PiecesReader
+from .jsonstream import SURROGATE, JsonStream, PiecesReader, describe, json_text_problem
+
+_WS = r"[ \t\n\r]*"
+_INT = r"-?(?:0|[1-9][0-9]*)"
+_INTEGER = re.compile(_INT)
+_STRING_BODY = r'([^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*)'
+# The usual shapes, so that each takes one regex step: a cell is '[' + a string (read by read_string)
+# + ', <integer or null>]'; a zookeeper item is ["<path>", ["<data>" or null, [11 integers] or null]].
+# Anything else is read token by token.
+_CELL_START = re.compile(rf'{_WS}\[{_WS}(?=")')
+_CELL_END = re.compile(rf'{_WS},{_WS}({_INT}|null){_WS}\]')
+_ZNODE = re.compile(rf'{_WS}\[{_WS}"{_STRING_BODY}"{_WS},{_WS}\[{_WS}(?:"{_STRING_BODY}"|null){_WS},{_WS}'
+                    rf'(?:\[{_WS}({_INT}(?:{_WS},{_WS}{_INT}){{{len(STAT_FIELDS) - 1}}}){_WS}\]|(null)){_WS}\]{_WS}\]',
+                    re.DOTALL)
+_INT64_DIGITS = 19  # more digits than this never fit; checked before int() (which caps digits)
+
+
+def _int64(text: str) -> int | None:
+    """The integer a JSON integer token stands for, or None when it is outside int64."""
+    if len(text) < _INT64_DIGITS:
+        return int(text)
+    if len(text.lstrip("-")) > _INT64_DIGITS:
+        return None
+    value = int(text)
+    return value if -(1 << 63) <= value < (1 << 63) else None
 
 
 def _open_binary(path: Path):
@@ -86,6 +112,9 @@ class DumpSource:
         identity = self._identity()
         with _open_text(self.path) as fp:
             js = JsonStream(fp, str(self.path))
+            if js.peek() == "\ufeff" and js.offset == 0:
+                raise InputError(f"{self.path}: starts with a UTF-8 byte order mark (BOM), which JSON text must not "
+                                 "have; remove its first 3 bytes")
             saw_cassandra = saw_zk = False
             zk_at = 0
             for top in js.iter_object("the top-level object"):
@@ -96,9 +125,8 @@ class DumpSource:
                     saw_zk = True
                     zk_at = js.offset
                     if js.peek() != '"':
-                        raw = js.read_value("zookeeper")
                         raise InputError(f"{self.path}: 'zookeeper' must be a JSON string holding a list, "
-                                         f"found {type(raw).__name__}")
+                                         f"found {_json_kind(js.peek())}")
                     pieces = js.iter_string("zookeeper")
                     if want_zk:
                         yield from self._walk_zookeeper(pieces)
@@ -137,34 +165,50 @@ class DumpSource:
             for table in js.iter_object(f"keyspace {keyspace}"):
                 ref = TableRef(keyspace, table)
                 ctx = f"table {ref}"
-                if not want_cells or (tables is not None and ref not in tables):
-                    if js.peek() != "{":
-                        raise js.error("expected a table object", ctx)
-                    js.skip_value(ctx)
-                    yield ("table", ref, None)
-                    continue
-                yield ("table", ref, None)
+                if SURROGATE.search(table):
+                    raise js.error("the table name holds a lone surrogate escape (not text)", ctx)
                 if js.peek() != "{":
                     raise js.error("expected a table object", ctx)
+                yield ("table", ref, None)
+                # Tables not wanted are read all the same: every pass checks the whole file and
+                # names the row and column of what it refuses.
+                wanted = want_cells and (tables is None or ref in tables)
                 for key in js.iter_object(ctx, unique=False):
                     row_ctx = f"{ctx} row {key!r}"
+                    _check_blob_text(js, key, "the row key", row_ctx)
                     if js.peek() != "{":
                         raise js.error("expected a row object", row_ctx)
                     empty = True
                     for column in js.iter_object(row_ctx):
                         empty = False
-                        item = js.read_value(f"{row_ctx} column {column!r}")
-                        yield ("cell", ref, _cell(self.path, ref, key, column, item))
-                    if empty:
+                        cell = _read_cell(js, key, column, row_ctx, keep=wanted)
+                        if wanted:
+                            yield ("cell", ref, cell)
+                    if empty and wanted:
                         yield ("cell", ref, empty_row(key))
 
     def _walk_zookeeper(self, pieces: Iterator[str]) -> Iterator[tuple[str, object, object]]:
+        """Paths are checked by parse_dump_path; the first path's form (leading '/' or not) holds for
+        all. Duplicates are refused, not merged: the paths seen are kept in a dict, which is fine
+        because a TF cluster has tens of thousands of znodes, not millions."""
         js = JsonStream(PiecesReader(pieces), f"{self.path} (zookeeper string)")
         if js.peek() != "[":
             raise InputError(f"{self.path}: the 'zookeeper' string must hold a JSON list")
+        seen: dict[str, int] = {}
+        absolute: bool | None = None
         for index in js.iter_array("zookeeper list"):
-            item = js.read_value(f"zookeeper item {index}")
-            yield ("znode", _znode(self.path, index, item), None)
+            ctx = f"zookeeper item {index}"
+            recorded, data, stat = _read_znode(js, ctx)
+            if absolute is None:
+                absolute = recorded.startswith("/")
+            try:
+                path = parse_dump_path(recorded, absolute)
+            except ValueError as exc:
+                raise js.error(f"path {recorded!r} {exc}", ctx) from None
+            first = seen.setdefault(path, index)
+            if first != index:
+                raise js.error(f"duplicate path {recorded!r} (also item {first})", ctx)
+            yield ("znode", ZNode(path, text_data(data), stat), None)
         js.expect_end()
 
     # ------------------------------------------------------------------ Source protocol
@@ -204,32 +248,134 @@ class DumpSource:
         pass
 
 
-def _cell(path: Path, ref: TableRef, key: str, column: str, item: object) -> Cell:
-    if not (isinstance(item, list) and len(item) == 2):
-        raise InputError(f"{path}: {ref} row {key!r} column {column!r}: expected [value, writetime], "
-                         f"found {json.dumps(item)[:60]}")
-    value, ts = item
-    if ts is not None and not isinstance(ts, int):
-        raise InputError(f"{path}: {ref} row {key!r} column {column!r}: writetime must be an integer, found {ts!r}")
-    if isinstance(value, str):
-        return Cell(key, column, value, ts)
-    return Cell(key, column, json.dumps(value), ts, literal=True)
+def _json_kind(char: str) -> str:
+    return {"[": "list", "{": "object", "t": "boolean", "f": "boolean", "n": "null"}.get(char, "number")
 
 
-def _znode(path: Path, index: int, item: object) -> ZNode:
+def _read_cell(js: JsonStream, key: str, column: str, row_context: str, keep: bool = True) -> Cell:
+    """``[value, writetime]``: a string value is the stored text; any other JSON value is a literal,
+    kept as its exact source text so that it is written back unchanged. Without ``keep`` a string
+    value is checked piece by piece and dropped (passes that skip a table hold no value whole)."""
+    context = f"{row_context} column {column!r}"
+    shape = "[value, writetime]"
+    if js.match(_CELL_START) is None:
+        js.expect("[", context, shape)
+        if js.peek() == "]":
+            raise js.error(f"expected {shape} but found {describe(']')}", context)
+    if js.peek() != '"':
+        value, literal = js.read_raw(context), True
+    elif keep:
+        value, literal = js.read_string(context), False
+    else:
+        value, literal = "", False
+        for piece in js.iter_string(context):
+            if SURROGATE.search(piece):
+                raise js.error("the value holds a lone surrogate escape (not text; Cassandra text is UTF-8)", context)
+    end = js.match(_CELL_END)
+    if end is not None:
+        writetime = end.group(1)
+    else:
+        js.expect(",", context, shape)
+        writetime = js.read_raw(context)
+        js.expect("]", context, shape)
+    if not literal and SURROGATE.search(value):
+        raise js.error("the value holds a lone surrogate escape (not text; Cassandra text is UTF-8)", context)
+    if SURROGATE.search(column):
+        _check_blob_text(js, column, "the column name", context)
+    if end is not None and len(writetime) < _INT64_DIGITS and writetime != "null":
+        return Cell(key, column, value, int(writetime), literal)  # the usual case: _CELL_END checked it
+    return Cell(key, column, value, _writetime(js, writetime, context), literal)
+
+
+def _unescape(js: JsonStream, body: str, context: str) -> str:
     try:
-        zk_path, (data, stat) = item  # type: ignore[misc]
-        if not isinstance(zk_path, str) or not isinstance(data, (str, type(None))):
-            raise TypeError
-        if stat is not None and not (isinstance(stat, list) and all(isinstance(x, int) for x in stat)):
-            raise TypeError
-    except (TypeError, ValueError):
-        raise InputError(f"{path}: zookeeper item {index}: expected [path, [data, stat]], "
-                         f"found {json.dumps(item)[:80]}") from None
-    return ZNode(normalize_path(zk_path), text_data(data or ""), tuple(stat) if stat else None)
+        return scanstring(body + '"', 0, True)[0]
+    except json.JSONDecodeError as exc:
+        raise js.error(f"invalid JSON ({exc.msg})", context) from None
+
+
+def _writetime(js: JsonStream, text: str, context: str) -> int | None:
+    """Cassandra write times are 64-bit integers (µs); null stands for 'not known'."""
+    if text == "null":
+        return None
+    if _INTEGER.fullmatch(text):
+        value = _int64(text)
+        if value is not None:
+            return value
+        raise js.error(f"writetime {text[:40]} is outside the 64-bit integer range", context)
+    raise js.error(f"writetime must be an integer, found {text[:40]}", context)
+
+
+def _check_blob_text(js: JsonStream, text: str, what: str, context: str) -> None:
+    """Keys, column names and znode data are bytes carried as surrogateescape text: \\udc80-\\udcff
+    stand for bytes that are not UTF-8 (what DumpWriter writes for them) and round-trip; any other
+    surrogate stands for no byte at all, and escaped bytes that form UTF-8 would read back changed."""
+    if not SURROGATE.search(text):
+        return
+    try:
+        same = blob_to_text(text_to_blob(text)) == text
+    except UnicodeEncodeError:
+        raise js.error(f"{what} holds a lone surrogate escape that stands for no byte", context) from None
+    if not same:
+        raise js.error(f"{what} escapes bytes (\\udcXX) that form UTF-8 text, so it would not read back "
+                       "the same", context)
+
+
+def _read_znode(js: JsonStream, context: str) -> tuple[str, str, tuple[int, ...] | None]:
+    """One zookeeper item, [path, [data, stat]]: data a string or null, stat null or 11 integers."""
+    m = js.match(_ZNODE)
+    if m is not None:
+        path, data, stat = m.group(1), m.group(2) or "", m.group(3)
+        path = _unescape(js, path, context) if "\\" in path else path
+        data = _unescape(js, data, context) if "\\" in data else data
+        fields = None if stat is None else [_int64(f.strip(" \t\n\r")) for f in stat.split(",")]
+        if fields is not None and None in fields:
+            name = STAT_FIELDS[fields.index(None)]
+            raise js.error(f"stat {name} is outside the 64-bit integer range", context)
+        _check_blob_text(js, data, "the data", context)
+        return path, data, None if fields is None else tuple(fields)
+    shape = "[path, [data, stat]]"
+    js.expect("[", context, shape)
+    if js.peek() != '"':
+        js.expect('"', context, shape)
+    path = js.read_string(context)
+    js.expect(",", context, shape)
+    js.expect("[", context, shape)
+    if js.peek() == '"':
+        data = js.read_string(context)
+    elif js.read_raw(context) == "null":
+        data = ""
+    else:
+        raise js.error(f"expected {shape}: the data is a string or null", context)
+    js.expect(",", context, shape)
+    stat: tuple[int, ...] | None = None
+    if js.peek() == "[":
+        fields = []
+        for i in js.iter_array(context):
+            text = js.read_raw(context)
+            name = STAT_FIELDS[i] if i < len(STAT_FIELDS) else f"field {i + 1}"
+            value = _int64(text) if _INTEGER.fullmatch(text) else None
+            if value is None:
+                raise js.error(f"stat {name} must be a 64-bit integer, found {text[:40]}", context)
+            fields.append(value)
+        if len(fields) != len(STAT_FIELDS):
+            raise js.error(f"the stat has {len(fields)} fields, not {len(STAT_FIELDS)} "
+                           f"({', '.join(STAT_FIELDS)})", context)
+        stat = tuple(fields)
+    elif js.read_raw(context) != "null":
+        raise js.error(f"expected {shape}: the stat is a list or null", context)
+    js.expect("]", context, shape)
+    js.expect("]", context, shape)
+    _check_blob_text(js, data, "the data", context)
+    return path, data, stat
 
 
 # ---------------------------------------------------------------------------------- writing
+
+# A long value is escaped and written in pieces of this many characters: escaping is per code
+# point, so the pieces join into json.dumps(value), without two more copies of it in memory.
+_VALUE_PIECE = 1 << 20
+
 
 class DumpWriter:
     """Writes a dump in the upstream sample's layout: 4-space indent, one cell per line.
@@ -299,10 +445,25 @@ class DumpWriter:
             self._row = cell.key
         if cell.column is None:
             return
-        value = cell.value if cell.literal else json.dumps(cell.value)
+        if cell.literal:
+            problem = json_text_problem(cell.value)
+            if problem:
+                raise InputError(f"{table} row {cell.key!r} column {cell.column!r}: a literal value that is not "
+                                 f"strict JSON ({problem}); {self.path} not written")
+        if cell.writetime is not None and type(cell.writetime) is not int:
+            raise InputError(f"{table} row {cell.key!r} column {cell.column!r}: writetime {cell.writetime!r} is "
+                             f"not an integer; {self.path} not written")
         ts = "null" if cell.writetime is None else str(cell.writetime)
-        self._fp.write(("\n" if self._first["cell"] else ",\n")
-                       + f"                    {json.dumps(cell.column)}: [{value}, {ts}]")
+        head = ("\n" if self._first["cell"] else ",\n") + f"                    {json.dumps(cell.column)}: ["
+        if cell.literal:
+            self._fp.write(f"{head}{cell.value}, {ts}]")
+        elif len(cell.value) <= _VALUE_PIECE:
+            self._fp.write(f"{head}{json.dumps(cell.value)}, {ts}]")
+        else:
+            self._fp.write(head + '"')
+            for start in range(0, len(cell.value), _VALUE_PIECE):
+                self._fp.write(json.dumps(cell.value[start:start + _VALUE_PIECE])[1:-1])
+            self._fp.write(f'", {ts}]')
         self._first["cell"] = False
 
     def _start_zookeeper(self) -> None:
