@@ -54,6 +54,9 @@ DUMPS = [
     ("dump-writetime-float.json", ("writetime must be an integer, found 1.7e15", CELL)),
     ("dump-writetime-not-an-integer.json", ('writetime must be an integer, found "yesterday"', CELL)),
     ("dump-writetime-2-64.json", ("writetime 18446744073709551616 is outside the 64-bit integer range", CELL)),
+    # a row twice in a table would be merged by any reader (the last cells win)
+    ("dump-duplicate-row.json", ("duplicate key 'some-key'", "table useragent.useragent_keyval_table")),
+    ("dump-duplicate-column.json", ("duplicate key 'prop:display_name'",)),
     # 2. znode paths: duplicates and malformed paths are refused, not merged or normalised
     ("dump-zookeeper-duplicate-path.json", ("duplicate path '/fq-name-to-uuid/domain:default-domain/'",
                                             "(also item 0)", "zookeeper item 3")),

@@ -173,7 +173,9 @@ class DumpSource:
                 # Tables not wanted are read all the same: every pass checks the whole file and
                 # names the row and column of what it refuses.
                 wanted = want_cells and (tables is None or ref in tables)
-                for key in js.iter_object(ctx, unique=False):
+                # a row twice would be merged (or overwritten) by any reader: refused, at the cost
+                # of a set of the table's row keys (500k uuids: about 50 MB) for the table's walk
+                for key in js.iter_object(ctx):
                     row_ctx = f"{ctx} row {key!r}"
                     _check_blob_text(js, key, "the row key", row_ctx)
                     if js.peek() != "{":
