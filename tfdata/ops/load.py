@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from ..errors import TargetNotEmpty
-from ..model.cells import Cell
+from ..model.cells import Cell, TableRef
 
 
 @dataclass
@@ -59,35 +59,24 @@ def plan_load(source, target) -> LoadPlan:
 
 def load(source, target, force: bool = False, dry_run: bool = False,
          on_cell: Callable[[int], None] | None = None, plan: LoadPlan | None = None) -> LoadPlan:
+    """Write every cell and znode of ``source`` into ``target`` (a Target: ClusterStore)."""
     plan = plan or plan_load(source, target)
     if plan.replaced and not force:
-        raise TargetNotEmpty(f"target profile '{target.profile.name}' is not empty "
+        raise TargetNotEmpty(f"target profile '{target.info.location}' is not empty "
                              f"({', '.join(plan.replaced[:4])}{' ...' if len(plan.replaced) > 4 else ''}); "
                              "use --force to replace its TF data")
     if dry_run:
         return plan
-    cas = target.cassandra
-    tables = source.tables()
-    if plan.replaced:
-        existing = set(cas.tables())
-        cas.truncate([t for t in existing])
-        if target.zookeeper:
-            target.zookeeper.delete_tf_trees()
-    cas.clear_irregularities()
-    cas.ensure_tables(tables)
+    target.clear_tables()
+    target.prepare_tables(source.tables())
     for ref, group in groupby(source.cells(), key=lambda item: item[0]):
-        irregular: list[Cell] = []
-
-        def cells(g=group):
-            for _, cell in g:
-                if cell.literal or cell.column is None:
-                    irregular.append(cell)
-                yield cell
-                if on_cell:
-                    on_cell(1)
-        cas.write_cells(ref, cells())
-        if irregular:
-            cas.record_irregularities(ref, irregular)
-    if target.zookeeper:
-        target.zookeeper.write_znodes(source.znodes())
+        target.write_cells(ref, _counted(group, on_cell))
+    target.replace_znodes(source.znodes())
     return plan
+
+
+def _counted(group: Iterable[tuple[TableRef, Cell]], on_cell: Callable[[int], None] | None) -> Iterator[Cell]:
+    for _, cell in group:
+        yield cell
+        if on_cell:
+            on_cell(1)

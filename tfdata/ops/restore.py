@@ -18,13 +18,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..errors import TargetNotEmpty, TfdataError
-from ..model.cells import TableRef
+from ..model.cells import Cell, TableRef
 from ..outfile import OutputFile, check_input, make_parent
 from ..stores.snapshot.store import SnapshotSource
-from .hashes import range_hashes
 from .snapshot import DEFAULT_DIR, default_path, take_snapshot
 
 
@@ -47,10 +46,10 @@ class RestorePlan:
 def plan_restore(snapshot: SnapshotSource, target) -> RestorePlan:
     plan = RestorePlan()
     snap_tables = snapshot.tables()
-    target_tables = target.cassandra.tables()
+    target_tables = target.tables()
     all_tables = list(dict.fromkeys(snap_tables + target_tables))
-    snap_hashes = range_hashes(snapshot, snap_tables)
-    live_hashes = range_hashes(target.cassandra, target_tables)
+    snap_hashes = snapshot.range_hashes(snap_tables)
+    live_hashes = target.range_hashes(target_tables)
     for table in all_tables:
         s = snap_hashes.get(table, {})
         t = live_hashes.get(table, {})
@@ -65,7 +64,7 @@ def plan_restore(snapshot: SnapshotSource, target) -> RestorePlan:
             plan.replace_tables.append(str(table))
     # live nodes stream past and are looked up in the snapshot (indexed by path): no tree in memory
     same = delete = 0
-    for node in (target.zookeeper.znodes() if target.zookeeper else ()):
+    for node in target.znodes():
         plan.target_empty = False
         stored = snapshot.znode_data(node.path)
         if stored is None:
@@ -122,7 +121,7 @@ def restore(snapshot_path: str | os.PathLike, target, yes: bool = False, force: 
             on_cell: Callable[[int], None] | None = None) -> RestoreResult:
     snapshot = SnapshotSource(snapshot_path)
     try:
-        ckpt = checkpoint_path(snapshot_path, target.profile.name)
+        ckpt = checkpoint_path(snapshot_path, target.info.location)
         state: dict[str, Any] | None = None
         if os.path.lexists(ckpt):
             state = _load(ckpt)
@@ -136,12 +135,12 @@ def restore(snapshot_path: str | os.PathLike, target, yes: bool = False, force: 
             return RestoreResult(plan, acted=False, verified=True)  # already equal: touch nothing
         if state is None:
             if not plan.target_empty and not force:
-                raise TargetNotEmpty(f"target profile '{target.profile.name}' holds data; restoring replaces it: "
+                raise TargetNotEmpty(f"target profile '{target.info.location}' holds data; restoring replaces it: "
                                      "add --force (a snapshot of the target is taken first)")
             state = {"manifest_hash": snapshot.manifest["manifest_hash"], "plan": plan.as_dict(),
                      "done": [], "started_at": time.time()}
             if not plan.target_empty:
-                pre = default_path(f"auto-{target.profile.name}-pre-restore", Path(pre_snapshot_dir))
+                pre = default_path(f"auto-{target.info.location}-pre-restore", Path(pre_snapshot_dir))
                 make_parent(pre)  # SnapshotWriter creates no directory
                 take_snapshot(target, pre)
                 state["pre_snapshot"] = str(pre)
@@ -164,40 +163,29 @@ def _plan_from_state(state: dict[str, Any]) -> RestorePlan:
 
 
 def _apply(snapshot: SnapshotSource, target, state: dict[str, Any], ckpt: Path, on_cell) -> None:
-    cas = target.cassandra
     tables = [TableRef(*name.split(".", 1)) for name in state["plan"]["replace_tables"]]
     snap_tables = set(snapshot.tables())
-    cas.ensure_tables([t for t in tables if t in snap_tables])
+    target.prepare_tables([t for t in tables if t in snap_tables])
     for table in tables:
         step = f"table:{table}"
         if step in state["done"]:
             continue
         if f"truncated:{table}" not in state["done"]:
-            if table in set(cas.tables()):
-                cas.truncate([table])
-            cas.clear_irregularities_of(table)
+            target.clear_tables([table])
             state["done"].append(f"truncated:{table}")
             _save(ckpt, state)
         if table in snap_tables:
-            irregular = []
-
-            def cells(t=table):
-                for _, cell in snapshot.cells([t]):
-                    if cell.literal or cell.column is None:
-                        irregular.append(cell)
-                    if on_cell:
-                        on_cell(1)
-                    yield cell
-            cas.write_cells(table, cells())
-            if irregular:
-                cas.record_irregularities(table, irregular)
+            target.write_cells(table, _counted(snapshot.cells([table]), on_cell))
         state["done"].append(step)
         _save(ckpt, state)
-    if "zookeeper" not in state["done"] and target.zookeeper:
-        zk = target.zookeeper
-        zk.delete_tf_trees()
-        zk.write_znodes(snapshot.znodes())
+    if "zookeeper" not in state["done"]:
+        target.replace_znodes(snapshot.znodes())
         state["done"].append("zookeeper")
         _save(ckpt, state)
 
 
+def _counted(cells, on_cell) -> Iterator[Cell]:
+    for _, cell in cells:
+        if on_cell:
+            on_cell(1)
+        yield cell

@@ -9,10 +9,13 @@ sync) are written against these protocols only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol, runtime_checkable
 
 from ..model.cells import Cell, TableRef
 from ..model.zk import ZNode
+
+if TYPE_CHECKING:
+    from .snapshot.hashing import RangeHash
 
 
 @dataclass(slots=True)
@@ -35,18 +38,28 @@ class Source(Protocol):
     def znodes(self) -> Iterator[ZNode]:
         """Every znode of the TF trees, parents first."""
 
+    def range_hashes(self, tables: Iterable[TableRef] | None = None) -> "dict[TableRef, dict[int, RangeHash]]":
+        """Per-token-range hashes of the tables' cells (stored in a snapshot, streamed elsewhere)."""
+
     def close(self) -> None: ...
 
 
-class Target(Protocol):
+class Target(Source, Protocol):
+    """A store that can be written (a live cluster): load and restore use only these."""
+
     def non_empty(self) -> list[str]:
         """Names of TF tables / ZooKeeper trees that already hold data (empty list: safe to load)."""
 
+    def prepare_tables(self, tables: Iterable[TableRef]) -> None:
+        """Create the tables that do not exist yet."""
+
+    def clear_tables(self, tables: Iterable[TableRef] | None = None) -> None:
+        """Empty these tables (all when None)."""
+
     def write_cells(self, table: TableRef, cells: Iterable[Cell]) -> int: ...
 
-    def write_znodes(self, nodes: Iterable[ZNode]) -> int: ...
-
-    def close(self) -> None: ...
+    def replace_znodes(self, nodes: Iterable[ZNode]) -> int:
+        """Replace the TF trees by ``nodes``."""
 
 
 def table_order(tables: Iterable[TableRef]) -> list[TableRef]:

@@ -8,6 +8,7 @@ from ..config import Profile
 from ..model.cells import Cell, TableRef
 from ..model.zk import ZNode
 from .base import SourceInfo
+from .snapshot.hashing import RangeHash, streamed_range_hashes
 from .cassandra import CassandraStore
 from .zookeeper import ZookeeperStore
 
@@ -37,6 +38,50 @@ class ClusterStore:
         if self.zookeeper:
             found += self.zookeeper.non_empty()
         return found
+
+    # ------------------------------------------------------------------ as a Target
+    def range_hashes(self, tables: Iterable[TableRef] | None = None) -> dict[TableRef, dict[int, RangeHash]]:
+        """Per-range hashes computed by streaming the tables (a snapshot stores them)."""
+        return streamed_range_hashes(self.cells, list(tables) if tables is not None else self.tables())
+
+    def prepare_tables(self, tables: Iterable[TableRef]) -> None:
+        """Create the tables that do not exist yet (TF's layout for this Cassandra version)."""
+        self.cassandra.ensure_tables(tables)
+
+    def clear_tables(self, tables: Iterable[TableRef] | None = None) -> None:
+        """Empty these tables (all TF tables when None), and forget what was recorded beside them.
+        Tables that are already empty are not truncated (TRUNCATE costs a flush on every node)."""
+        tables = list(tables) if tables is not None else None
+        existing = self.cassandra.tables()
+        chosen = existing if tables is None else [t for t in tables if t in set(existing)]
+        self.cassandra.truncate([t for t in chosen if self.cassandra.non_empty([t])])
+        if tables is None:
+            self.cassandra.clear_irregularities()
+        else:
+            for table in tables:
+                self.cassandra.clear_irregularities_of(table)
+
+    def write_cells(self, table: TableRef, cells: Iterable[Cell]) -> int:
+        """Write cells; what Cassandra cannot hold as such (a literal's kind, a row without cells)
+        is recorded beside the tables, so that reading the cluster gives the same cells back."""
+        irregular: list[Cell] = []
+
+        def noting() -> Iterator[Cell]:
+            for cell in cells:
+                if cell.literal or cell.column is None:
+                    irregular.append(cell)
+                yield cell
+        written = self.cassandra.write_cells(table, noting())
+        if irregular:
+            self.cassandra.record_irregularities(table, irregular)
+        return written
+
+    def replace_znodes(self, nodes: Iterable[ZNode]) -> int:
+        """The TF trees replaced by ``nodes`` (nothing when the store was opened without ZooKeeper)."""
+        if not self.zookeeper:
+            return 0
+        self.zookeeper.delete_tf_trees()
+        return self.zookeeper.write_znodes(nodes)
 
     def close(self) -> None:
         try:

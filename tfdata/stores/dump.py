@@ -23,6 +23,7 @@ from ..model.keyspaces import KNOWN_TABLES
 from ..model.zk import STAT_FIELDS, ZNode, data_text, parse_dump_path, text_data
 from ..outfile import OutputFile, check_input, raise_write_failure
 from .base import SourceInfo
+from .snapshot.hashing import RangeHash, streamed_range_hashes
 from .jsonstream import SURROGATE, JsonStream, PiecesReader, describe, json_text_problem
 
 _WS = r"[ \t\n\r]*"
@@ -238,6 +239,10 @@ class DumpSource:
         for kind, node, _ in self._walk(False, True):
             if kind == "znode":
                 yield node  # type: ignore[misc]
+
+    def range_hashes(self, tables: Iterable[TableRef] | None = None) -> dict[TableRef, dict[int, RangeHash]]:
+        """Per-range hashes from one pass over the file (a snapshot stores them)."""
+        return streamed_range_hashes(self.cells, list(tables) if tables is not None else self.tables())
 
     def validate(self) -> dict[str, int]:
         """One full pass: proves the file is complete and well-formed before anything is written."""

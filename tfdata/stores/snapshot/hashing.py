@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
-from ...model.cells import Cell, text_to_blob
+from ...model.cells import Cell, TableRef, text_to_blob
 from .. import tokens
 from ...model.zk import ZNode
 
@@ -97,6 +97,17 @@ class TableHasher:
             out.rows += r.rows
             out.add(r.content, r.timed, r.cells)
         return out
+
+
+def streamed_range_hashes(cells: Callable[[list[TableRef]], Iterable[tuple[TableRef, Cell]]],
+                          tables: list[TableRef]) -> dict[TableRef, dict[int, RangeHash]]:
+    """Range hashes of ``tables`` from one pass over ``cells(tables)`` (any store's cell stream)."""
+    hashers = {t: TableHasher(str(t)) for t in tables}
+    for table, cell in cells(tables):
+        hashers[table].add(cell)
+    for hasher in hashers.values():
+        hasher.end_row()
+    return {t: h.by_range for t, h in hashers.items()}
 
 
 def to_blob(value: int) -> bytes:
