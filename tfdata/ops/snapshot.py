@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -40,16 +39,15 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
     ``consistent`` (live clusters): a durable queue bound to vnc_config.object-update is declared
     before the scan; afterwards every row a notified change touched is read again, until a round
     brings no new notification, so config_db_uuid matches one moment's state.
-    ``readers`` (live clusters): processes reading Cassandra at once (stores.snapshot.parallel); the
-    file is the same whatever their number.
+    ``readers`` (live clusters): processes reading Cassandra at once; the file is the same
+    whatever their number.
     """
+    if consistent and not hasattr(source, "watch_changes"):
+        raise InputError("--consistent needs a live cluster as SOURCE")
     writer = SnapshotWriter(path, force=force)
     capture = None
     try:
-        if consistent:
-            if source.info.kind != "cluster":
-                raise InputError("--consistent needs a live cluster as SOURCE")
-            capture = _Capture(source.profile)
+        capture = source.watch_changes() if consistent else None
         tables = source.tables()
         for table in tables:
             writer.add_table(table)
@@ -58,31 +56,16 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
             for node in source.znodes():
                 writer.add_znode(node)
 
-        if readers > 1 and source.info.kind == "cluster":
-            from ..stores.snapshot.parallel import read_in_parallel
-
-            read_in_parallel(source.profile, writer, tables, readers, on_cell, meanwhile=walk_zookeeper)
-            for table, cell in source.cassandra.empty_rows(tables):
-                writer.add_cell(table, cell)
-        else:
-            for table, cell in source.cells():
-                writer.add_cell(table, cell)
-                if on_cell:
-                    on_cell()
-            walk_zookeeper()
+        source.snapshot_into(writer, tables, readers=readers, on_cell=on_cell, meanwhile=walk_zookeeper)
         rereads = notes = 0
         if capture is not None:
-            rereads, notes = capture.reconcile(source, writer, max_drain_rounds, settle_seconds)
+            rereads, notes = _reread_changed(source, writer, capture, max_drain_rounds, settle_seconds)
         manifest = {
             "source": {"kind": source.info.kind, "location": source.info.location},
             "prefix": source.info.prefix,
             "mode": "consistent" if consistent else "plain",
+            **(source.facts() if hasattr(source, "facts") else {}),
         }
-        if source.info.kind == "cluster":
-            try:
-                manifest["cassandra_version"] = source.cassandra.server_version()
-            except Exception:
-                pass
         manifest = writer.finish(manifest)
     except BaseException as exc:
         writer.abort()
@@ -94,74 +77,49 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
     return SnapshotResult(str(path), manifest, rereads, notes)
 
 
-class _Capture:
-    """The queue that makes a snapshot consistent; removed when the snapshot is done."""
-
-    def __init__(self, profile) -> None:
-        from ..stores.rabbitmq import connect, declare_capture_queue
-
-        self.queue = f"tfdata.stores.snapshot.{uuidlib.uuid4()}"
-        self.conn = connect(profile.rabbitmq, f"rabbitmq of profile '{profile.name}'")
-        self.channel = self.conn.channel()
-        self.channel = declare_capture_queue(self.channel, self.queue)
-
-    def drain(self) -> list:
-        from ..stores.rabbitmq import Notification
-
-        out = []
-        while True:
-            method, _, body = self.channel.basic_get(self.queue, auto_ack=False)
-            if method is None:
-                return out
-            try:
-                out.append(Notification.parse(body))
-            except ValueError:
-                pass  # not ours to interpret; still acked so it does not loop
-            self.channel.basic_ack(method.delivery_tag)
-
-    def reconcile(self, source, writer: SnapshotWriter, rounds: int, settle: float) -> tuple[int, int]:
-        from ..model.objects import decode_row
-
-        rereads = total = 0
-        for _ in range(rounds):
-            time.sleep(settle)
-            notes = self.drain()
-            if not notes:
-                break
-            total += len(notes)
-            rows: set[str] = set()
-            types: set[str] = set()
-            for note in notes:
-                rows.add(note.uuid)
-                rows.update(note.peer_uuids())
-                if note.type:
-                    types.add(note.type)
-            # peers named in the rows as stored before and after the change
-            for key in list(rows):
-                before = writer.stored_cells(UUID_REF, key)
-                after = source.cassandra.row_cells(UUID_REF, key)
-                for cells in (before, after):
-                    obj = decode_row(key, cells)
-                    if obj.parent:
-                        rows.add(obj.parent[1])
-                    rows.update(u for (_, u) in obj.refs)
-                    if obj.type:
-                        types.add(obj.type)
-            for key in rows:
-                writer.replace_object_row(UUID_REF, key, source.cassandra.row_cells(UUID_REF, key))
+def _reread_changed(source, writer: SnapshotWriter, capture, rounds: int, settle: float) -> tuple[int, int]:
+    """Read again every row a change notified during the scan touched (the object, its peers
+    before and after, the index rows of its type), round after round until one brings nothing.
+    Returns (rows re-read, notifications)."""
+    rereads = total = 0
+    for _ in range(rounds):
+        time.sleep(settle)
+        notes = capture.drain()
+        if not notes:
+            break
+        total += len(notes)
+        rows, types = _touched(source, writer, notes)
+        for key in rows:
+            writer.replace_object_row(UUID_REF, key, source.row_cells(UUID_REF, key))
+            rereads += 1
+        for obj_type in types:
+            for table in (TableRef(CONFIG_KEYSPACE, FQ_NAME_TABLE), TableRef(CONFIG_KEYSPACE, SHARED_TABLE)):
+                writer.replace_object_row(table, obj_type, source.row_cells(table, obj_type))
                 rereads += 1
-            for obj_type in types:
-                for table in (TableRef(CONFIG_KEYSPACE, FQ_NAME_TABLE), TableRef(CONFIG_KEYSPACE, SHARED_TABLE)):
-                    writer.replace_object_row(table, obj_type, source.cassandra.row_cells(table, obj_type))
-                    rereads += 1
-        return rereads, total
+    return rereads, total
 
-    def close(self) -> None:
-        try:
-            self.channel.queue_delete(self.queue)
-            self.conn.close()
-        except Exception:
-            pass
+
+def _touched(source, writer: SnapshotWriter, notes) -> tuple[set[str], set[str]]:
+    """Object rows and types a batch of notifications touched: the objects, the peers they name,
+    and the parents and refs of each as stored before and as read now."""
+    from ..model.objects import decode_row
+
+    rows: set[str] = set()
+    types: set[str] = set()
+    for note in notes:
+        rows.add(note.uuid)
+        rows.update(note.peer_uuids())
+        if note.type:
+            types.add(note.type)
+    for key in list(rows):
+        for cells in (writer.stored_cells(UUID_REF, key), source.row_cells(UUID_REF, key)):
+            obj = decode_row(key, cells)
+            if obj.parent:
+                rows.add(obj.parent[1])
+            rows.update(u for (_, u) in obj.refs)
+            if obj.type:
+                types.add(obj.type)
+    return rows, types
 
 
 # ---------------------------------------------------------------------------------- inspect

@@ -73,3 +73,14 @@ def table_order(tables: Iterable[TableRef]) -> list[TableRef]:
                 known.index(t.table) if t.table in known else len(known), t.table)
 
     return sorted(set(tables), key=rank)
+
+
+def stream_into(source: Source, writer, tables: list[TableRef], on_cell=None, meanwhile=None) -> None:
+    """Copy a source's cells into a snapshot writer in one stream, then run ``meanwhile`` (the
+    ZooKeeper walk): what every store but a live cluster does for a snapshot."""
+    for table, cell in source.cells(tables):
+        writer.add_cell(table, cell)
+        if on_cell:
+            on_cell()
+    if meanwhile:
+        meanwhile()

@@ -7,7 +7,7 @@ from typing import Iterable, Iterator
 from ..config import Profile
 from ..model.cells import Cell, TableRef
 from ..model.zk import ZNode
-from .base import SourceInfo
+from .base import SourceInfo, stream_into
 from .snapshot.hashing import RangeHash, streamed_range_hashes
 from .cassandra import CassandraStore
 from .zookeeper import ZookeeperStore
@@ -38,6 +38,34 @@ class ClusterStore:
         if self.zookeeper:
             found += self.zookeeper.non_empty()
         return found
+
+    def snapshot_into(self, writer, tables: list[TableRef], readers: int = 1, on_cell=None, meanwhile=None) -> None:
+        """Cells into a snapshot writer; with ``readers`` > 1 read by that many processes, each
+        taking an interleaved share of the token ranges, while ``meanwhile`` runs here."""
+        if readers <= 1:
+            stream_into(self, writer, tables, on_cell, meanwhile)
+            return
+        from .snapshot.parallel import read_in_parallel
+
+        read_in_parallel(self.profile, writer, tables, readers, on_cell, meanwhile=meanwhile)
+        for table, cell in self.cassandra.empty_rows(tables):
+            writer.add_cell(table, cell)
+
+    def watch_changes(self):
+        """A ChangeCapture on this cluster's broker: the changes made from now on."""
+        from .rabbitmq import ChangeCapture
+
+        return ChangeCapture(self.profile.rabbitmq, f"rabbitmq of profile '{self.profile.name}'")
+
+    def row_cells(self, table: TableRef, key: str) -> list[Cell]:
+        return self.cassandra.row_cells(table, key)
+
+    def facts(self) -> dict[str, str]:
+        """What a snapshot's manifest records about the source besides its data."""
+        try:
+            return {"cassandra_version": self.cassandra.server_version()}
+        except Exception:  # a fact for the reader, never a reason to fail the snapshot
+            return {}
 
     # ------------------------------------------------------------------ as a Target
     def range_hashes(self, tables: Iterable[TableRef] | None = None) -> dict[TableRef, dict[int, RangeHash]]:

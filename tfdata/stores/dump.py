@@ -22,7 +22,7 @@ from ..model.cells import Cell, TableRef, blob_to_text, empty_row, text_to_blob
 from ..model.keyspaces import KNOWN_TABLES
 from ..model.zk import STAT_FIELDS, ZNode, data_text, parse_dump_path, text_data
 from ..outfile import OutputFile, check_input, raise_write_failure
-from .base import SourceInfo
+from .base import SourceInfo, stream_into
 from .snapshot.hashing import RangeHash, streamed_range_hashes
 from .jsonstream import SURROGATE, JsonStream, PiecesReader, describe, json_text_problem
 
@@ -243,6 +243,10 @@ class DumpSource:
     def range_hashes(self, tables: Iterable[TableRef] | None = None) -> dict[TableRef, dict[int, RangeHash]]:
         """Per-range hashes from one pass over the file (a snapshot stores them)."""
         return streamed_range_hashes(self.cells, list(tables) if tables is not None else self.tables())
+
+    def snapshot_into(self, writer, tables: list[TableRef], readers: int = 1, on_cell=None, meanwhile=None) -> None:
+        """Cells into a snapshot writer in one stream (``readers``: for live clusters only)."""
+        stream_into(self, writer, tables, on_cell, meanwhile)
 
     def validate(self) -> dict[str, int]:
         """One full pass: proves the file is complete and well-formed before anything is written."""

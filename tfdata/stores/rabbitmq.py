@@ -122,3 +122,35 @@ class Notification:
             if key.endswith("_refs") and isinstance(value, list):
                 peers.update(ref.get("uuid") for ref in value if isinstance(ref, dict) and ref.get("uuid"))
         return peers
+
+
+class ChangeCapture:
+    """A queue of our own bound to TF's change exchange for the length of one job (a consistent
+    snapshot): it sees every change made after it was declared, and is deleted at close()."""
+
+    def __init__(self, cfg: RabbitConfig, what: str) -> None:
+        import uuid
+
+        self.queue = f"tfdata.snapshot.{uuid.uuid4()}"
+        self.conn = connect(cfg, what)
+        self.channel = declare_capture_queue(self.conn.channel(), self.queue)
+
+    def drain(self) -> list[Notification]:
+        """Every notification waiting now (acked: ones that do not parse are not ours to retry)."""
+        out = []
+        while True:
+            method, _, body = self.channel.basic_get(self.queue, auto_ack=False)
+            if method is None:
+                return out
+            try:
+                out.append(Notification.parse(body))
+            except ValueError:
+                pass
+            self.channel.basic_ack(method.delivery_tag)
+
+    def close(self) -> None:
+        try:
+            self.channel.queue_delete(self.queue)
+            self.conn.close()
+        except Exception:  # the queue is exclusive to this job; a broker that went away took it along
+            pass

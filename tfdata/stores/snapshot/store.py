@@ -31,7 +31,7 @@ from ...model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
 from ...model.objects import TfObject
 from ...model.zk import STAT_FIELDS, ZNode
 from ...outfile import OutputFile, check_input, guarded
-from ..base import SourceInfo, table_order
+from ..base import SourceInfo, stream_into, table_order
 from .hashing import RANGES, RangeHash, TableHasher, combine_hex, range_of, to_blob, znode_hash
 from .integrity import check_seal, seal, seal_problem
 
@@ -463,6 +463,10 @@ class SnapshotSource:
                               "SELECT range, rows, cells, content, timed FROM range_hashes WHERE keyspace = ? AND tbl = ?",
                               (table.keyspace, table.table))}
         return out
+
+    def snapshot_into(self, writer, tables: list[TableRef], readers: int = 1, on_cell=None, meanwhile=None) -> None:
+        """Cells into a snapshot writer in one stream (``readers``: for live clusters only)."""
+        stream_into(self, writer, tables, on_cell, meanwhile)
 
     def object_counts(self) -> dict[str, int]:
         """Objects per type (the object_counts view)."""
