@@ -75,6 +75,7 @@ def test_issu_runbook_end_to_end_with_rollbacks(old, new, tmp_path):
     load_generated(old, tmp_path, 1000)
 
     # 0: snapshots of both sides, audit, what the new release will do
+    (tmp_path / "snapshots").mkdir()  # the runbook's `mkdir -p snapshots`: -o never creates directories
     step(tmp_path, "tfdata snapshot old -o snapshots/old-before-issu.tfsnap --consistent")
     step(tmp_path, "tfdata snapshot new -o snapshots/new-empty.tfsnap")
     for name in ("old-before-issu", "new-empty"):
