@@ -266,7 +266,7 @@ def load_issu_conf(path: Path) -> dict[str, Profile]:
         _check_private(path)
     profiles = {}
     for side in ("old", "new"):
-        def get(key: str, default: Any = None) -> Any:
+        def get(key: str, default: Any = None, side: str = side) -> Any:  # this side's, bound now
             return conf.get(f"{side}_{key}", default)
 
         missing = [f"{side}_{k}" for k in ("cassandra_address_list", "zookeeper_address_list", "rabbit_address_list")
@@ -286,7 +286,8 @@ def load_issu_conf(path: Path) -> dict[str, Profile]:
         cassandra = CassandraConfig(
             hosts=[h for h, _ in cas_hosts], port=port, user=get("cassandra_user"),
             password=get("cassandra_password"),
-            tls=Tls(enabled=str(get("cassandra_use_ssl", "false")).lower() in truthy, ca_file=get("cassandra_ca_certs")),
+            tls=Tls(enabled=str(get("cassandra_use_ssl", "false")).lower() in truthy,
+                    ca_file=get("cassandra_ca_certs")),
         )
         zookeeper = ZookeeperConfig(hosts=",".join(h if p is None else f"{h}:{p}"
                                                      for h, p in _split_hosts(get("zookeeper_address_list"))))

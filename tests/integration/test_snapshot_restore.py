@@ -54,7 +54,8 @@ def test_snapshot_of_cluster_equals_snapshot_of_its_dump_and_exports_back(old, t
     if dump == UPSTREAM_SAMPLE:
         assert json.loads(out.read_text()) == json.loads(dump.read_text())
     else:
-        cells = lambda p: {(str(t), c.key, c.column): (c.value, c.writetime) for t, c in DumpSource(p).cells()}
+        def cells(p):
+            return {(str(t), c.key, c.column): (c.value, c.writetime) for t, c in DumpSource(p).cells()}
         assert cells(out) == cells(dump)
         assert {n.path: n.data for n in DumpSource(out).znodes()} == {n.path: n.data for n in DumpSource(dump).znodes()}
     assert (tmp_path / "old.tfsnap").stat().st_mode & 0o777 == 0o600
@@ -118,7 +119,7 @@ def _modify(profile):
     store = ClusterStore(profile)
     try:
         rows = {}
-        for table, cell in store.cells([UUID_REF]):
+        for _, cell in store.cells([UUID_REF]):
             rows.setdefault(cell.key, []).append(cell)
             if len(rows) > 30:
                 break

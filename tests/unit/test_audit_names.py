@@ -86,7 +86,7 @@ def odd_world() -> World:
         w.create(key, "virtual_network", fq_name, parent=project, props={"virtual_network_network_id": vn_id},
                  refs=[(ipam, {"ipam_subnets": entries})])
         w.zk[f"/id/virtual-networks/{vn_id - 1:010d}"] = fq_str(fq_name)
-        for (prefix, plen, *_), entry in zip(subnets, entries):
+        for (prefix, plen, *_), entry in zip(subnets, entries, strict=True):
             w.set(USERAGENT_T, entry["subnet_uuid"], "value", f"{w.ids[key]} {prefix}/{plen}")
         ri = f"ri-{key}"
         w.create(ri, "routing_instance", fq_name + [fq_name[-1]], parent=key,
@@ -98,7 +98,7 @@ def odd_world() -> World:
         w.zk[f"/id/bgp/route-targets/type0/{rt_number:010d}"] = fq_str(fq_name + [fq_name[-1]])
         rt_number += 1
         for prefix, plen, _, _, addresses in subnets:
-            for n, address in enumerate(addresses):
+            for address in addresses:
                 iip = f"iip-{key}-{address}"
                 w.create(iip, "instance_ip", [uid(iip)], props={"instance_ip_address": address}, refs=[(key, None)])
                 w.zk[ip_lock(fq_name, prefix, plen, address)] = w.ids[iip]

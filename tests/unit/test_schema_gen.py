@@ -46,7 +46,7 @@ def test_all_releases_are_committed_in_order():
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_counts_match_reference_table(release):
-    assert load_release(release).counts() == dict(zip(COLUMNS, REFERENCE_TABLE[release]))
+    assert load_release(release).counts() == dict(zip(COLUMNS, REFERENCE_TABLE[release], strict=True))
 
 
 @pytest.mark.parametrize("release", ["R5.0", "R2005", "master"])  # check_schema takes ~1.5 s each

@@ -37,4 +37,4 @@ def test_token_is_cassandras_murmur3():
 def test_token_ranges_cover_the_ring():
     ranges = token_ranges(5)
     assert ranges[0][0] == MIN_TOKEN and ranges[-1][1] == MAX_TOKEN
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))

@@ -226,7 +226,7 @@ class SchemaChecks(Family):
             for (uuid,) in ctx.facts.query("SELECT uuid FROM schema_objects WHERE sig = ?", (sig,)):
                 for declared, detail in problems:
                     ctx.emit(declared, detail, uuid=uuid)
-        for uuid, field_name, detail in ctx.facts.query(
+        for uuid, _field, detail in ctx.facts.query(
                 "SELECT uuid, field, detail FROM schema_values WHERE releases LIKE ?", (f"%,{schema.name},%",)):
             ctx.emit(INVALID_VALUE, f"{detail} (in {schema.name})", uuid=uuid)
 

@@ -17,7 +17,9 @@ TYPED_LINKS = frozenset({"parent", "children", "ref", "backref"})
 
 @dataclass(slots=True, frozen=True)
 class Column:
-    kind: str  # type | fq_name | parent_type | parent | children | prop | propl | propm | ref | backref | relaxbackref | meta | unknown
+    # type | fq_name | parent_type | parent | children | prop | propl | propm | ref | backref | relaxbackref
+    # | meta | unknown
+    kind: str
     name: str = ""  # prop name, linked object type, or META name
     item: str = ""  # list position, map key, or linked uuid
 

@@ -149,6 +149,27 @@ def decode_row(key: str, cells: Iterable[Cell], table: str = "config_db_uuid.obj
 
 def _apply(obj: TfObject, col: Column, column: str, value: Any, cell: Cell, list_items, problem) -> None:
     kind = col.kind
+    if kind in ("type", "fq_name", "parent_type", "parent"):
+        _apply_identity(obj, col, column, value, cell, problem)
+    elif kind == "children":
+        obj.children[(col.name, col.item)] = cell.writetime
+    elif kind == "prop":
+        obj.props[col.name] = value
+    elif kind == "propl":
+        list_items.setdefault(col.name, []).append((col.item, value))
+    elif kind == "propm":
+        obj.map_props.setdefault(col.name, {})[col.item] = value
+    elif kind == "ref":
+        obj.refs[(col.name, col.item)] = value
+    elif kind == "backref":
+        obj.backrefs[(col.name, col.item)] = value
+    elif kind == "relaxbackref":
+        obj.relaxbackrefs.add(col.item)
+
+
+def _apply_identity(obj: TfObject, col: Column, column: str, value: Any, cell: Cell, problem) -> None:
+    """type, fq_name, parent_type and the parent: each checked, a bad one reported, not guessed."""
+    kind = col.kind
     if kind == "type":
         if isinstance(value, str) and value:
             obj.type = value
@@ -168,20 +189,6 @@ def _apply(obj: TfObject, col: Column, column: str, value: Any, cell: Cell, list
             problem("duplicate_parent", column, f"second parent column (first: {obj.parent[0]}:{obj.parent[1]})")
         else:
             obj.parent = (col.name, col.item)
-    elif kind == "children":
-        obj.children[(col.name, col.item)] = cell.writetime
-    elif kind == "prop":
-        obj.props[col.name] = value
-    elif kind == "propl":
-        list_items.setdefault(col.name, []).append((col.item, value))
-    elif kind == "propm":
-        obj.map_props.setdefault(col.name, {})[col.item] = value
-    elif kind == "ref":
-        obj.refs[(col.name, col.item)] = value
-    elif kind == "backref":
-        obj.backrefs[(col.name, col.item)] = value
-    elif kind == "relaxbackref":
-        obj.relaxbackrefs.add(col.item)
 
 
 # ---------------------------------------------------------------------------------- encoding

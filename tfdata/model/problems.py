@@ -7,7 +7,9 @@ from dataclasses import dataclass, asdict
 
 @dataclass(slots=True, frozen=True)
 class Problem:
-    kind: str  # bad_json | unknown_column | missing_type | missing_fq_name | bad_fq_name | duplicate_parent | bad_ref_value | not_utf8 | ...
+    # bad_json | unknown_column | missing_type | missing_fq_name | bad_fq_name | duplicate_parent | bad_ref_value
+    # | not_utf8 | ...
+    kind: str
     key: str
     column: str | None
     detail: str

@@ -41,7 +41,7 @@ class ZNode:
         return self.path.rsplit("/", 1)[-1]
 
     def stat_dict(self) -> dict[str, int] | None:
-        return dict(zip(STAT_FIELDS, self.stat)) if self.stat else None
+        return dict(zip(STAT_FIELDS, self.stat, strict=True)) if self.stat else None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

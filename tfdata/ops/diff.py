@@ -108,7 +108,8 @@ def object_document(key: str, cells: list[Cell], options: DiffOptions) -> dict[s
     if options.writetimes:
         doc["writetimes"] = {c.column: c.writetime for c in cells if c.column is not None}
     if obj.problems:
-        doc["malformed"] = {p.column or p.kind: p.kind for p in obj.problems if p.kind in ("bad_json", "unknown_column")}
+        doc["malformed"] = {p.column or p.kind: p.kind for p in obj.problems
+                            if p.kind in ("bad_json", "unknown_column")}
     return _apply_ignores(doc, options.ignore)
 
 
@@ -216,7 +217,7 @@ def _identical(a: Any, b: Any) -> bool:
     if type(a) is dict:
         return a.keys() == b.keys() and all(_identical(v, b[k]) for k, v in a.items())
     if type(a) in (list, tuple):
-        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 

@@ -29,7 +29,8 @@ from .snapshot import DEFAULT_DIR, default_path, take_snapshot
 
 @dataclass
 class RestorePlan:
-    tables: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> {snapshot_cells, target_cells, ranges_differing}
+    # table -> {snapshot_cells, target_cells, ranges_differing}
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
     replace_tables: list[str] = field(default_factory=list)
     zookeeper: dict[str, int] = field(default_factory=dict)  # write / delete / same
     target_empty: bool = True

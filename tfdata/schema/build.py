@@ -95,10 +95,12 @@ class _Builder:
 
     def presence_and_ops(self, stmt: IdlStatement, presence: Any, ops: Any) -> tuple[str, str]:
         if presence not in PRESENCE_VALUES:
-            self.note(stmt, f"{stmt.verb}('{stmt.args[0]}'): presence {str(presence)[:40]!r} normalised to '{DEFAULT_PRESENCE}'")
+            self.note(stmt, f"{stmt.verb}('{stmt.args[0]}'): presence {str(presence)[:40]!r} "
+                            f"normalised to '{DEFAULT_PRESENCE}'")
             presence = DEFAULT_PRESENCE
         if not valid_operations(ops):
-            self.note(stmt, f"{stmt.verb}('{stmt.args[0]}'): operations {str(ops)[:40]!r} normalised to '{DEFAULT_OPERATIONS}'")
+            self.note(stmt, f"{stmt.verb}('{stmt.args[0]}'): operations {str(ops)[:40]!r} "
+                            f"normalised to '{DEFAULT_OPERATIONS}'")
             ops = DEFAULT_OPERATIONS
         return presence, ops
 

@@ -145,7 +145,8 @@ def _visit(directory: Path, file_name: str, result: XsdSet, visiting: set[str]) 
             _add_simple_type(child, file_name, result)
     for stmt in iter_idl(text, file_name):
         if isinstance(stmt, IdlError):
-            result.diagnostics.append(f"{file_name}:{stmt.line}: IDL statement skipped ({stmt.reason}): {stmt.text[:80]}")
+            result.diagnostics.append(
+                f"{file_name}:{stmt.line}: IDL statement skipped ({stmt.reason}): {stmt.text[:80]}")
         else:
             result.statements.append(stmt)
     for included in includes:
