@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Optional
 
 from .cells import Cell
 from .columns import Column, parse_column
@@ -96,8 +96,8 @@ class TfObject:
         }
         for prop, items in self.list_props.items():
             doc["props"].setdefault(prop + "[]", {pos: value for pos, value in items})
-        for prop, items in self.map_props.items():
-            doc["props"].setdefault(prop + "{}", dict(items))
+        for prop, entries in self.map_props.items():
+            doc["props"].setdefault(prop + "{}", dict(entries))
         doc["refs"] = {f"{t}:{u}": v for (t, u), v in self.refs.items()}
         doc["backrefs"] = {f"{t}:{u}": v for (t, u), v in self.backrefs.items()}
         # keyed by "type:uuid" so a difference names the child itself
@@ -147,7 +147,11 @@ def decode_row(key: str, cells: Iterable[Cell], table: str = "config_db_uuid.obj
     return obj
 
 
-def _apply(obj: TfObject, col: Column, column: str, value: Any, cell: Cell, list_items, problem) -> None:
+ProblemSink = Callable[[str, Optional[str], str], None]  # (kind, column, detail)
+
+
+def _apply(obj: TfObject, col: Column, column: str, value: Any, cell: Cell,
+           list_items: dict[str, list[tuple[str, Any]]], problem: ProblemSink) -> None:
     kind = col.kind
     if kind in ("type", "fq_name", "parent_type", "parent"):
         _apply_identity(obj, col, column, value, cell, problem)
@@ -167,7 +171,7 @@ def _apply(obj: TfObject, col: Column, column: str, value: Any, cell: Cell, list
         obj.relaxbackrefs.add(col.item)
 
 
-def _apply_identity(obj: TfObject, col: Column, column: str, value: Any, cell: Cell, problem) -> None:
+def _apply_identity(obj: TfObject, col: Column, column: str, value: Any, cell: Cell, problem: ProblemSink) -> None:
     """type, fq_name, parent_type and the parent: each checked, a bad one reported, not guessed."""
     kind = col.kind
     if kind == "type":
@@ -212,7 +216,7 @@ def object_columns(spec: ObjectSpec) -> list[tuple[str, str]]:
     """The object's own row, as (column, value text), in the order the API server writes them."""
     out: list[tuple[str, str]] = []
     if spec.parent_uuid:
-        out.append((f"parent:{spec.parent_type.replace('-', '_')}:{spec.parent_uuid}", "null"))
+        out.append((f"parent:{(spec.parent_type or '').replace('-', '_')}:{spec.parent_uuid}", "null"))
     for ref_type, ref_uuid, attr in spec.refs:
         out.append((f"ref:{ref_type}:{ref_uuid}", encode_json({"attr": attr, "is_weakref": False})))
     out.append(("fq_name", encode_json(spec.fq_name)))

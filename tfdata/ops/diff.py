@@ -23,6 +23,7 @@ from ..model.cells import Cell, blob_to_text, text_to_blob
 from ..model.fqname import split_fq_name_column, split_shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..model.objects import decode_row
+from ..stores.base import Source
 from ..stores.snapshot.pair import SnapshotPair
 from ..stores.snapshot.store import SnapshotSource
 
@@ -231,7 +232,7 @@ def _dotted(path: str) -> str:
 
 # ---------------------------------------------------------------------------------- comparing
 
-def as_snapshot(source, stack: ExitStack, workdir: str, label: str,
+def as_snapshot(source: Source, stack: ExitStack, workdir: str, label: str,
                 on_cell: Callable[[], None] | None = None, readers: int = 1) -> SnapshotSource:
     """A snapshot of any source: the snapshot itself, or a temporary one streamed from it
     (``readers``: processes reading a live cluster, as in take_snapshot)."""
@@ -246,7 +247,7 @@ def as_snapshot(source, stack: ExitStack, workdir: str, label: str,
     return snap
 
 
-def diff_sources(a, b, options: DiffOptions | None = None, workdir: str | None = None,
+def diff_sources(a: Source, b: Source, options: DiffOptions | None = None, workdir: str | None = None,
                  on_cell: Callable[[], None] | None = None, readers: int = 1) -> DiffResult:
     options = options or DiffOptions()
     check_options(options)  # before a live cluster is read for minutes
@@ -324,11 +325,13 @@ def _object_change(pair: SnapshotPair, key: bytes, options: DiffOptions) -> dict
     uuid = blob_to_text(key)
     if old is None and new is None:
         return None
-    base = decode_row(uuid, new if new is not None else old)
+    present = new if new is not None else old
+    assert present is not None  # one side has the row: its key came from the row hashes
+    base = decode_row(uuid, present)
     change: dict[str, Any] = {"kind": "object", "uuid": uuid, "type": base.type, "fq_name": base.fq_name}
     if old is None or new is None:
         change["change"] = "added" if old is None else "removed"
-        details = _link_details(object_document(uuid, new if old is None else old, options), added=old is None)
+        details = _link_details(object_document(uuid, present, options), added=old is None)
         change["fields"] = [d["field"] for d in details]
         change["details"] = details
         return change
@@ -453,7 +456,7 @@ def _same_znodes(ma: dict[str, Any], mb: dict[str, Any]) -> bool:
 
 def _znode_changes(pair: SnapshotPair) -> list[dict[str, Any]]:
     """Leaves on either side (dumps only have leaves), and data of nodes both sides have."""
-    out = []
+    out: list[dict[str, Any]] = []
     rows = pair.znode_differences()
     for path, da, db, la, lb in rows:
         if la is not None and db is None and lb is None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
+from ..model.zk import ZNode
 from ..outfile import check_target
+from ..stores.base import Source
 from ..stores.dump import write_dump
 
 
@@ -18,14 +20,14 @@ class ExportResult:
     znodes: int
 
 
-def leaves_only(nodes, source_kind: str):
+def leaves_only(nodes: Iterable[ZNode], source_kind: str) -> Iterator[ZNode]:
     """db_json_exim records only leaf znodes; a dump source already holds only those."""
     for node in nodes:
         if source_kind == "dump" or node.stat is None or node.stat[9] == 0:
             yield node
 
 
-def export(source, output: str | Path, force: bool = False, on_cell: Callable[[], None] | None = None) -> ExportResult:
+def export(source: Source, output: str | Path, force: bool = False, on_cell: Callable[[], None] | None = None) -> ExportResult:
     """The target is checked when the dump's temp file is created and again when it is published
     (tfdata.outfile): nothing that appears at ``output`` meanwhile is replaced without ``force``."""
     output = Path(output)

@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..errors import TargetNotEmpty
 from ..model.cells import Cell, TableRef
+from ..stores.base import Source, Target
 
 
 @dataclass
@@ -28,7 +29,7 @@ class LoadPlan:
         return sum(self.tables.values())
 
 
-def plan_load(source, target) -> LoadPlan:
+def plan_load(source: Source, target: Target) -> LoadPlan:
     """One full pass over the source (proves it is complete) plus the target's emptiness check."""
     plan = LoadPlan()
     literal = empty_rows = 0
@@ -57,7 +58,7 @@ def plan_load(source, target) -> LoadPlan:
     return plan
 
 
-def load(source, target, force: bool = False, dry_run: bool = False,
+def load(source: Source, target: Target, force: bool = False, dry_run: bool = False,
          on_cell: Callable[[int], None] | None = None, plan: LoadPlan | None = None) -> LoadPlan:
     """Write every cell and znode of ``source`` into ``target`` (a Target: ClusterStore)."""
     plan = plan or plan_load(source, target)

@@ -18,11 +18,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import TargetNotEmpty, TfdataError
 from ..model.cells import Cell, TableRef
 from ..outfile import OutputFile, check_input, make_parent
+from ..stores.base import Target
 from ..stores.snapshot.store import SnapshotSource
 from .snapshot import DEFAULT_DIR, default_path, take_snapshot
 
@@ -44,7 +45,7 @@ class RestorePlan:
                 "target_empty": self.target_empty, "changes": self.changes}
 
 
-def plan_restore(snapshot: SnapshotSource, target) -> RestorePlan:
+def plan_restore(snapshot: SnapshotSource, target: Target) -> RestorePlan:
     plan = RestorePlan()
     snap_tables = snapshot.tables()
     target_tables = target.tables()
@@ -117,7 +118,7 @@ class RestoreResult:
     remaining: dict[str, Any] = field(default_factory=dict)
 
 
-def restore(snapshot_path: str | os.PathLike, target, yes: bool = False, force: bool = False,
+def restore(snapshot_path: str | os.PathLike, target: Target, yes: bool = False, force: bool = False,
             dry_run: bool = False, pre_snapshot_dir: str | os.PathLike = DEFAULT_DIR,
             on_cell: Callable[[int], None] | None = None) -> RestoreResult:
     snapshot = SnapshotSource(snapshot_path)
@@ -163,7 +164,8 @@ def _plan_from_state(state: dict[str, Any]) -> RestorePlan:
     return RestorePlan(p["tables"], p["replace_tables"], p["zookeeper"], p["target_empty"])
 
 
-def _apply(snapshot: SnapshotSource, target, state: dict[str, Any], ckpt: Path, on_cell) -> None:
+def _apply(snapshot: SnapshotSource, target: Target, state: dict[str, Any], ckpt: Path,
+           on_cell: Callable[[int], None] | None) -> None:
     tables = [TableRef(*name.split(".", 1)) for name in state["plan"]["replace_tables"]]
     snap_tables = set(snapshot.tables())
     target.prepare_tables([t for t in tables if t in snap_tables])
@@ -185,7 +187,7 @@ def _apply(snapshot: SnapshotSource, target, state: dict[str, Any], ckpt: Path, 
         _save(ckpt, state)
 
 
-def _counted(cells, on_cell) -> Iterator[Cell]:
+def _counted(cells: Iterable[tuple[TableRef, Cell]], on_cell: Callable[[int], None] | None) -> Iterator[Cell]:
     for _, cell in cells:
         if on_cell:
             on_cell(1)

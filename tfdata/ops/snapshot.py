@@ -12,6 +12,8 @@ from ..errors import InputError
 from ..model.cells import TableRef
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..outfile import check_input, raise_write_failure, stale_temps
+from ..stores.base import LiveSource, Source
+from ..stores.rabbitmq import Notification
 from ..stores.snapshot.store import SnapshotSource, SnapshotWriter, manifest_of, verify_file
 
 DEFAULT_DIR = Path("snapshots")
@@ -31,7 +33,7 @@ class SnapshotResult:
     notifications: int = 0
 
 
-def take_snapshot(source, path: str | os.PathLike, force: bool = False, consistent: bool = False,
+def take_snapshot(source: Source, path: str | os.PathLike, force: bool = False, consistent: bool = False,
                   on_cell: Callable[[], None] | None = None, max_drain_rounds: int = 20,
                   settle_seconds: float = 1.0, readers: int = 1) -> SnapshotResult:
     """Stream a source into a new snapshot file.
@@ -42,12 +44,13 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
     ``readers`` (live clusters): processes reading Cassandra at once; the file is the same
     whatever their number.
     """
-    if consistent and not hasattr(source, "watch_changes"):
+    live = source if isinstance(source, LiveSource) else None
+    if consistent and live is None:
         raise InputError("--consistent needs a live cluster as SOURCE")
     writer = SnapshotWriter(path, force=force)
     capture = None
     try:
-        capture = source.watch_changes() if consistent else None
+        capture = live.watch_changes() if consistent and live else None
         tables = source.tables()
         for table in tables:
             writer.add_table(table)
@@ -58,13 +61,13 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
 
         source.snapshot_into(writer, tables, readers=readers, on_cell=on_cell, meanwhile=walk_zookeeper)
         rereads = notes = 0
-        if capture is not None:
-            rereads, notes = _reread_changed(source, writer, capture, max_drain_rounds, settle_seconds)
+        if capture is not None and live is not None:
+            rereads, notes = _reread_changed(live, writer, capture, max_drain_rounds, settle_seconds)
         manifest = {
             "source": {"kind": source.info.kind, "location": source.info.location},
             "prefix": source.info.prefix,
             "mode": "consistent" if consistent else "plain",
-            **(source.facts() if hasattr(source, "facts") else {}),
+            **(live.facts() if live is not None else {}),
         }
         manifest = writer.finish(manifest)
     except BaseException as exc:
@@ -77,7 +80,7 @@ def take_snapshot(source, path: str | os.PathLike, force: bool = False, consiste
     return SnapshotResult(str(path), manifest, rereads, notes)
 
 
-def _reread_changed(source, writer: SnapshotWriter, capture, rounds: int, settle: float) -> tuple[int, int]:
+def _reread_changed(source: LiveSource, writer: SnapshotWriter, capture: Any, rounds: int, settle: float) -> tuple[int, int]:
     """Read again every row a change notified during the scan touched (the object, its peers
     before and after, the index rows of its type), round after round until one brings nothing.
     Returns (rows re-read, notifications)."""
@@ -99,7 +102,7 @@ def _reread_changed(source, writer: SnapshotWriter, capture, rounds: int, settle
     return rereads, total
 
 
-def _touched(source, writer: SnapshotWriter, notes) -> tuple[set[str], set[str]]:
+def _touched(source: LiveSource, writer: SnapshotWriter, notes: list[Notification]) -> tuple[set[str], set[str]]:
     """Object rows and types a batch of notifications touched: the objects, the peers they name,
     and the parents and refs of each as stored before and as read now."""
     from ..model.objects import decode_row

@@ -9,7 +9,7 @@ sync) are written against these protocols only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Iterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, runtime_checkable
 
 from ..model.cells import Cell, TableRef
 from ..model.zk import ZNode
@@ -41,7 +41,24 @@ class Source(Protocol):
     def range_hashes(self, tables: Iterable[TableRef] | None = None) -> "dict[TableRef, dict[int, RangeHash]]":
         """Per-token-range hashes of the tables' cells (stored in a snapshot, streamed elsewhere)."""
 
+    def snapshot_into(self, writer: Any, tables: list[TableRef], readers: int = 1,
+                      on_cell: Callable[[], None] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
+        """The tables' cells into a snapshot writer; ``meanwhile`` (the ZooKeeper walk) runs once."""
+
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class LiveSource(Source, Protocol):
+    """A source that changes while it is read (a live cluster): what consistent snapshots need."""
+
+    def watch_changes(self) -> Any:
+        """A capture of the changes made from now on (drain(), close())."""
+
+    def row_cells(self, table: TableRef, key: str) -> list[Cell]: ...
+
+    def facts(self) -> dict[str, str]:
+        """What a snapshot's manifest records about the source besides its data."""
 
 
 class Target(Source, Protocol):
