@@ -137,11 +137,8 @@ def copy_tables(old, new, tables: Iterable[TableRef] | None = None, keyspaces: I
                 "tables": [str(t) for t in wanted]}
     ckpt = Checkpoint(None if dry_run else checkpoint, identity)
     limiter = RateLimiter(rate)
-    def empty(store, table: TableRef) -> bool:
-        return not store.session.execute(f"SELECT key FROM {store.physical(table)} LIMIT 1").one()
-
     # a table empty on both sides needs no range scans at all
-    idle = {t for t in wanted if empty(old, t) and (t not in new_tables or empty(new, t))}
+    idle = {t for t in wanted if not old.has_rows(t) and (t not in new_tables or not new.has_rows(t))}
     units = [(t, r) for t in wanted if t not in idle for r in range(ranges)]
     todo = [(t, r) for t, r in units if (str(t), r) not in ckpt.done]
     result.skipped_units = len(units) - len(todo)
