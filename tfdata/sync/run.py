@@ -30,8 +30,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..errors import ConnectionFailed
-from ..stores.rabbitmq import EXCHANGE, Notification, connect, declare_capture_queue, declare_exchange
+from ..stores.rabbitmq import (
+    Notification,
+    broker_errors,
+    connect,
+    declare_capture_queue,
+    declare_exchange,
+    publish_notification,
+    send_to_queue,
+)
 from .reconcile import Counts
 from .rows import ObjectChange, sync_objects
 
@@ -228,8 +235,6 @@ class RunSync:
         holding a stale read of an object could otherwise re-create what a concurrent apply of its
         delete found nothing to remove. Acks are sent per message, from this thread, once applied.
         """
-        from pika.exceptions import AMQPError
-
         if hook:
             subprocess.run(shlex.split(hook), check=False)
         backoff = 0.5
@@ -264,7 +269,7 @@ class RunSync:
                 if self.stop_event.is_set():  # what this run leaves behind (the runbook checks it is 0)
                     self.stats.queue_depth = channel.queue_declare(self.queue, durable=True, passive=True
                                                                    ).method.message_count
-            except (AMQPError, OSError, ConnectionFailed) as exc:
+            except broker_errors() as exc:
                 self.stats.reconnects += 1
                 self.on_event("reconnect", {"what": "old broker", "error": f"{type(exc).__name__}: {exc}"[:200]})
                 for future in pending:  # unacked: the broker redelivers them on the new connection
@@ -438,9 +443,6 @@ class RunSync:
                                 for j in jobs], self.stats.rows)
 
     def _republish(self, messages: list[tuple[bytes, object]]) -> None:
-        import pika
-        from pika.exceptions import AMQPError
-
         if not messages:
             return
         backoff = 0.2
@@ -448,12 +450,11 @@ class RunSync:
             try:
                 out = self._publisher()
                 for body, props in messages:
-                    out.basic_publish(EXCHANGE, "", body, pika.BasicProperties(
-                        content_type="application/json", headers=(props.headers if props else None)))
+                    publish_notification(out, body, props.headers if props else None)
                 out.tx_commit()  # the broker holds them all, or none: the whole batch is sent again
                 self.stats.republished += len(messages)
                 return
-            except (AMQPError, OSError, ConnectionFailed) as exc:
+            except broker_errors() as exc:
                 if self.stop_event.is_set():
                     raise
                 self.stats.reconnects += 1
@@ -463,10 +464,7 @@ class RunSync:
                 backoff = min(self.backoff_max, backoff * 2)
 
     def _dead_letter(self, channel, method, body: bytes, reason: str) -> None:
-        import pika
-
-        channel.basic_publish("", f"{self.queue}.dead", body, pika.BasicProperties(
-            delivery_mode=2, headers={"x-tfdata-error": reason}))
+        send_to_queue(channel, f"{self.queue}.dead", body, {"x-tfdata-error": reason})
         channel.basic_ack(method.delivery_tag)
         self.stats.dead_lettered += 1
         self.stats.dead_letters.append({"reason": reason, "body": body[:200].decode("utf-8", "replace")})
