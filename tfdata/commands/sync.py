@@ -27,7 +27,7 @@ def _profiles(ctx, source, target):
 def _copy(ctx, source, target, keyspaces, ranges, workers, batch_kib, rate, dry_run, restart, checkpoint,
           clock_skew, no_catch_up, output_format, declare: str | None):
     from ..stores.cassandra import CassandraStore
-    from ..sync.copy import copy_tables
+    from ..sync.copy import CopyOptions, copy_tables
     from ..sync.run import declare_queue
 
     old_p, new_p = _profiles(ctx, source, target)
@@ -50,9 +50,9 @@ def _copy(ctx, source, target, keyspaces, ranges, workers, batch_kib, rate, dry_
                 def on_unit(done, total):
                     task.set_total(total)
                     task.advance(1)
-                result = copy_tables(old, new, keyspaces=keyspaces, ranges=ranges, workers=workers, rate=rate,
-                                     dry_run=dry_run, checkpoint=ckpt, on_unit=on_unit,
-                                     clock_skew=None if no_catch_up else clock_skew)
+                options = CopyOptions(keyspaces=keyspaces, ranges=ranges, workers=workers, rate=rate,
+                                      dry_run=dry_run, checkpoint=ckpt, clock_skew=None if no_catch_up else clock_skew)
+                result = copy_tables(old, new, options, on_unit=on_unit)
         finally:
             new.close()
     finally:
