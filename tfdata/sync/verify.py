@@ -19,10 +19,10 @@ from typing import Any
 from ..model.cells import Cell, TableRef, now_us
 from ..ops.diff import (
     DiffOptions,
+    DiffResult,
     changed_fields,
     diff_sources,
     object_document,
-    summarize,
 )
 from .reconcile import Counts, reconcile, sort_cells
 from .rows import FQ_REF, SHARED_REF, UUID_REF, sync_object
@@ -30,23 +30,17 @@ from .zk import compare_trees, tree_pairs
 
 
 @dataclass
-class VerifyResult:
-    changes: list[dict[str, Any]] = field(default_factory=list)
+class VerifyResult(DiffResult):
+    """A diff's result (equal, summary, changes: one JSON contract with tfdata diff), plus how the
+    verdict was reached: the first pass, what settled, what was repaired."""
+
     first_pass: int = 0
     settled: int = 0  # differences that disappeared on re-check
     repaired: list[dict[str, Any]] = field(default_factory=list)  # made equal by --repair (or planned, dry run)
     dry_run: bool = False
 
-    @property
-    def equal(self) -> bool:
-        return not self.changes
-
-    def summary(self) -> dict[str, dict[str, int]]:
-        return summarize(self.changes)  # the same counts as tfdata diff
-
     def as_dict(self) -> dict[str, Any]:
-        return {"equal": self.equal, "summary": self.summary(), "changes": self.changes,
-                "first_pass_differences": self.first_pass, "settled_in_flight": self.settled,
+        return {**super().as_dict(), "first_pass_differences": self.first_pass, "settled_in_flight": self.settled,
                 "repaired": self.repaired, "dry_run": self.dry_run}
 
 
