@@ -80,8 +80,8 @@ COPY_OPTIONS = [
     click.option("--workers", default=8, show_default=True, help="Parallel range workers."),
     click.option("--batch-kib", type=click.IntRange(1, 48), default=24, show_default=True,
                  help="Size of a write batch (up to 10 neighbouring rows). Cassandra logs a warning for each "
-                      "batch over its batch_size_warn_threshold (5 KiB by default): 5 keeps NEW's log quiet, "
-                      "at about 25% more copy time."),
+                      "batch over its batch_size_warn_threshold (5 KiB by default): 5 keeps NEW's log quiet "
+                      "but copies more slowly (see BENCHMARKS.md)."),
     click.option("--rate", type=float, default=None, help="At most this many cells written per second."),
     click.option("--dry-run", is_flag=True, help="Compare only; print rows to add/update/delete per table."),
     click.option("--restart", is_flag=True, help="Ignore a checkpoint from an interrupted run."),

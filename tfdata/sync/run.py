@@ -1,21 +1,8 @@
-"""run-sync done right: replay the old cluster's live changes onto the new cluster, losing none.
+"""run-sync: replay the old cluster's live changes onto the new cluster, losing none.
 
-- The queue is DURABLE and is declared before pre-sync starts (``declare_queue``), so changes made
-  during the bulk copy wait in it.
-- Each message is acked only after its rows are equal on the new cluster, so a crash or kill at
-  any point means redelivery, never loss. Applying is idempotent: the rows are re-read from old
-  Cassandra and new is made equal to them (removed props and refs disappear too), whatever the
-  order or number of deliveries.
-- After applying, the notification is republished on the new broker so the new cluster's
-  services (API servers' allocators, control nodes) hear of it.
-- Notifications of one object that wait for a worker together are applied once: the apply
-  re-reads old Cassandra after all of them arrived, so it covers every one (a backlog after
-  pre-sync, or an UPDATE-IMPLICIT storm on a network, drains at the rate of distinct objects).
-- Objects that wait while every worker is busy are applied together, up to ``group`` per apply
-  (rows.sync_objects: the same four round trips for all of them), so the cost per change falls
-  as the load rises; when run-sync keeps up, every change is applied on its own at once.
-- Brokers or Cassandra going away: reconnect with backoff and retry; a message that keeps
-  failing for other reasons goes to ``<queue>.dead`` with the error, and is counted and reported.
+Messages from a durable queue declared before pre-sync are acked only after the object's rows,
+re-read from OLD, are equal on NEW, then republished on NEW's broker. Why each choice is made:
+docs/design/run-sync.md.
 """
 
 from __future__ import annotations
