@@ -112,7 +112,8 @@ class _Job:
 class RunSync:
     def __init__(self, old_profile, new_profile, queue: str = DEFAULT_QUEUE, prefetch: int = 1000,
                  republish: bool = True, max_attempts: int = 5, on_event: Callable[[str, dict], None] | None = None,
-                 backoff_max: float = 10.0, workers: int = 8, group: int = 50) -> None:
+                 backoff_max: float = 10.0, workers: int = 8, group: int = 50,
+                 stop_event: threading.Event | None = None) -> None:
         self.old_profile = old_profile
         self.new_profile = new_profile
         self.queue = queue
@@ -122,7 +123,7 @@ class RunSync:
         self.on_event = on_event or (lambda kind, data: None)
         self.backoff_max = backoff_max
         self.stats = RunStats()
-        self.stop_event = threading.Event()
+        self.stop_event = stop_event or threading.Event()  # set: stop cleanly (signals, another thread)
         self._old_db = self._new_db = None
         self._in = self._in_ch = self._out = self._out_ch = None
         self.workers = workers
