@@ -13,6 +13,7 @@ from tfdata.sync.steps import (
     BulkCopyOptions,
     PostSyncOptions,
     PreSyncOptions,
+    RunSyncOptions,
     VerifyOptions,
     checkpoint_path,
     copy_options,
@@ -84,3 +85,16 @@ def test_pair_closes_old_when_new_cannot_be_opened():
         with opened_pair(lambda name: Store(name, log, fail=name == "new"), "old", "new"):
             pass
     assert log == ["old"]
+
+
+@pytest.mark.parametrize("options", [BulkCopyOptions(ranges=0), BulkCopyOptions(workers=0),
+                                     BulkCopyOptions(rate=0.0), RunSyncOptions(prefetch=0),
+                                     RunSyncOptions(workers=0), VerifyOptions(settle=-1), VerifyOptions(readers=0)])
+def test_values_that_cannot_work_are_input_errors(options):
+    with pytest.raises(InputError):
+        options.check()
+
+
+def test_defaults_pass_their_checks():
+    for options in (PreSyncOptions(), PostSyncOptions(), RunSyncOptions(), VerifyOptions()):
+        options.check()

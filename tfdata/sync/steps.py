@@ -35,6 +35,12 @@ def checkpoint_path(keyspaces: Iterable[str], old_name: str, new_name: str, dire
     return directory / f"sync-{'-'.join(keyspaces)[:40]}-{old_name}-{new_name}.ckpt"
 
 
+def _at_least_one(**values: int) -> None:
+    for name, value in values.items():
+        if value < 1:
+            raise InputError(f"{name} {value}: give at least 1")
+
+
 # ------------------------------------------------------------------------------ bulk copies
 
 @dataclass
@@ -51,6 +57,11 @@ class BulkCopyOptions:
     clock_skew: float | None = DEFAULT_CLOCK_SKEW  # None: no catch-up (only when OLD is quiet)
 
     def check(self) -> None:
+        """Before anything is opened: values that cannot work are input errors, not a traceback
+        (no workers) or a copy that silently copies nothing (no ranges)."""
+        _at_least_one(ranges=self.ranges, workers=self.workers)
+        if self.rate is not None and self.rate <= 0:
+            raise InputError(f"rate {self.rate:g}: give a positive number of cells per second, or none")
         if not 1 <= self.batch_kib <= MAX_BATCH_KIB:
             raise InputError(f"batch size {self.batch_kib} KiB: give 1 to {MAX_BATCH_KIB} "
                              "(larger batches fail on Cassandra's 50 KiB threshold)")
@@ -128,6 +139,9 @@ class RunSyncOptions:
     stop_on_signals: bool = False  # SIGINT/SIGTERM stop it cleanly (a CLI process wants this)
     stop: threading.Event | None = None  # set it to stop run-sync from another thread
 
+    def check(self) -> None:
+        _at_least_one(prefetch=self.prefetch, workers=self.workers)
+
 
 def run_sync(old: Profile, new: Profile, options: RunSyncOptions | None = None,
              on_event: Callable[[str, dict], None] | None = None,
@@ -135,6 +149,7 @@ def run_sync(old: Profile, new: Profile, options: RunSyncOptions | None = None,
     """Replay old's changes onto new until stopped; acks only after applying. ``on_event(kind,
     data)`` reports reconnects, retries, dead letters, applies; ``on_progress(stats)`` follows each."""
     options = options or RunSyncOptions()
+    options.check()
 
     def relay(kind: str, data: dict) -> None:
         if on_event:
@@ -187,6 +202,9 @@ class VerifyOptions:
 
         if self.dry_run and not self.repair:
             raise InputError("--dry-run only means something with --repair")
+        if self.settle < 0:
+            raise InputError(f"settle {self.settle:g}: give 0 or more seconds")
+        _at_least_one(readers=self.readers)
         check_ignore_patterns(self.ignore)
 
 
