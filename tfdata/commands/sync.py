@@ -109,6 +109,7 @@ def pre(ctx, source, target, queue, no_queue, output_format, **copy):
     from ..sync.steps import PreSyncOptions, pre_sync
 
     options = _copy_options(PreSyncOptions, **copy, queue=None if no_queue else queue)
+    options.check()  # before the profiles are read
     old, new = _profiles(ctx, source, target)
 
     def on_queue_declared(name, depth):
@@ -139,6 +140,7 @@ def post(ctx, source, target, no_config_db, output_format, **copy):
     from ..sync.steps import PostSyncOptions, post_sync
 
     options = _copy_options(PostSyncOptions, **copy, config_db=not no_config_db)
+    options.check()  # before the profiles are read
     old, new = _profiles(ctx, source, target)
     result = _run_copy(post_sync, output_format, old=old, new=new, options=options)
     _render_copy(result, source, target, output_format)
@@ -166,6 +168,7 @@ def run(ctx, source, target, queue, prefetch, until_idle, max_messages, no_repub
 
     options = RunSyncOptions(queue=queue, prefetch=prefetch, republish=not no_republish, until_idle=until_idle,
                              max_messages=max_messages, hook=hook, delete_queue=delete_queue, stop_on_signals=True)
+    options.check()  # before the profiles are read
     old, new = _profiles(ctx, source, target)
     last = {"t": 0.0}
 
