@@ -18,7 +18,7 @@ from tfdata.model.objects import ObjectSpec, decode_row
 from tfdata.stores.cassandra import CassandraStore
 from tfdata.stores.zookeeper import ZookeeperStore
 from tfdata.sync.catchup import catch_up, resync_rows
-from tfdata.sync.copy import copy_tables
+from tfdata.sync.copy import CopyOptions, copy_tables
 from tfdata.sync.reconcile import Counts
 from tfdata.sync.rows import FQ_REF, SHARED_REF, UUID_REF, sync_object
 from tfdata.sync.simulate import ApiSimulator
@@ -52,7 +52,7 @@ def port_with_group(old, name: str = "overlap-port") -> tuple[str, str]:
 def overlap(old_db, new_db, old, port: str, group: str) -> int:
     """Copy everything, then drop the port's ref on OLD and copy only the port row again."""
     started = now_us()
-    copy_tables(old_db, new_db, clock_skew=None)
+    copy_tables(old_db, new_db, CopyOptions(clock_skew=None))
     sim = ApiSimulator(old, publish=False)
     try:
         sim.update(port, remove_refs=[("security_group", group)])
@@ -109,7 +109,7 @@ def test_catch_up_withdraws_a_share_the_copy_took_before_it_was_withdrawn(old, n
     old_db, new_db = CassandraStore(old), CassandraStore(new)
     try:
         started = now_us()
-        copy_tables(old_db, new_db, clock_skew=None)
+        copy_tables(old_db, new_db, CopyOptions(clock_skew=None))
         share = {c.column for c in new_db.row_cells(SHARED_REF, "virtual_machine_interface")}
         assert any(port in column for column in share)
         sim = ApiSimulator(old, publish=False)
@@ -138,7 +138,7 @@ def test_an_apply_keeps_no_share_cell_the_row_it_writes_does_not_name(old, new, 
     old_db, new_db = CassandraStore(old), CassandraStore(new)
     try:
         sim.update(port, set_props={"perms2": shared})
-        copy_tables(old_db, new_db, clock_skew=None)
+        copy_tables(old_db, new_db, CopyOptions(clock_skew=None))
 
         def share_cells(store):
             return {c.column for c in store.row_cells(SHARED_REF, "virtual_machine_interface") if port in c.column}
@@ -167,7 +167,7 @@ def test_an_apply_keeps_no_backref_the_row_it_writes_does_not_name(old, new, tmp
     port, group = port_with_group(old)
     old_db, new_db = CassandraStore(old), CassandraStore(new)
     try:
-        copy_tables(old_db, new_db, clock_skew=None)
+        copy_tables(old_db, new_db, CopyOptions(clock_skew=None))
         backref = f"backref:virtual_machine_interface:{port}"
         assert backref in {c for c, _ in cells(new_db, group)}
         # the ref's removal half done on OLD, as an apply of an earlier notification reads it: the
@@ -277,7 +277,7 @@ def test_a_group_apply_writes_no_link_cell_its_own_row_does_not_name(old, new, t
         other, _ = port_with_group(old, "other-port")  # a second port of the same group, applied in the same call
         old_db, new_db = CassandraStore(old), CassandraStore(new)
         try:
-            copy_tables(old_db, new_db, clock_skew=None)
+            copy_tables(old_db, new_db, CopyOptions(clock_skew=None))
             from tfdata.sync.rows import ObjectChange, sync_objects
 
             racing = ChangeBetweenReads(old_db, lambda: sim.update(lone, add_refs=[("security_group", group, None)]))

@@ -6,8 +6,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[2] / "tfdata"
 
 # A unit may import only units of a lower rank (and itself).
@@ -106,7 +104,6 @@ def test_no_import_cycle_between_modules():
             assert cycle is None, " -> ".join(cycle)
 
 
-@pytest.mark.xfail(strict=True, reason="sync.run, sync.zk and sync.simulate still import pika/kazoo")
 def test_only_stores_import_drivers():
     offenders = []
     modules = _modules()

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from ..model.keyspaces import PRIVATE_KEYSPACES, TF_KEYSPACES
 from ..output import FORMAT_OPTION, Progress, emit_json
 from .common import READERS_OPTION
 
@@ -24,47 +23,30 @@ def _profiles(ctx, source, target):
             get_profile(target, obj.get("config_path"), obj.get("issu_conf")))
 
 
-def _copy(ctx, source, target, keyspaces, ranges, workers, batch_kib, rate, dry_run, restart, checkpoint,
-          clock_skew, no_catch_up, output_format, declare: str | None):
-    from ..stores.cassandra import CassandraStore
-    from ..sync.copy import copy_tables
-    from ..sync.run import declare_queue
+def _copy_options(options_class, ranges, workers, batch_kib, rate, dry_run, restart, checkpoint, clock_skew,
+                  no_catch_up, **extra):
+    """The bulk-copy flags shared by pre and post, as the step's options."""
+    return options_class(ranges=ranges, workers=workers, batch_kib=batch_kib, rate=rate, dry_run=dry_run,
+                         restart=restart, checkpoint=Path(checkpoint) if checkpoint else None,
+                         clock_skew=None if no_catch_up else clock_skew, **extra)
 
-    old_p, new_p = _profiles(ctx, source, target)
-    ckpt = Path(checkpoint) if checkpoint else Path(".tfdata") / f"sync-{'-'.join(keyspaces)[:40]}-{source}-{target}.ckpt"
-    from ..outfile import check_state_file
 
-    if restart and not dry_run:  # a dry run removes nothing
-        check_state_file(ckpt)  # never unlink a directory or whatever else sits there
-        ckpt.unlink(missing_ok=True)
-    check_state_file(ckpt)  # before connecting; the dry run checks what the real run would
-    old = CassandraStore(old_p)
-    try:
-        new = CassandraStore(new_p)
-        new.batch_bytes = batch_kib * 1024
-        try:
-            if declare and not dry_run:  # only once both sides answered: no orphan queue filling up on OLD
-                depth = declare_queue(old_p, declare)
-                if output_format == "text":
-                    click.echo(f"run-sync queue '{declare}' declared on the old broker ({depth} messages waiting); "
-                               "changes made from now on are kept for `tfdata sync run`")
-            with Progress(output_format == "text") as progress:
-                task = progress.task("copy ranges")
+def _run_copy(step, output_format: str, **kwargs):
+    """Run a bulk-copy step with a progress bar of its token ranges."""
+    with Progress(output_format == "text") as progress:
+        task = progress.task("copy ranges")
 
-                def on_unit(done, total):
-                    task.set_total(total)
-                    task.advance(1)
-                result = copy_tables(old, new, keyspaces=keyspaces, ranges=ranges, workers=workers, rate=rate,
-                                     dry_run=dry_run, checkpoint=ckpt, on_unit=on_unit,
-                                     clock_skew=None if no_catch_up else clock_skew)
-        finally:
-            new.close()
-    finally:
-        old.close()
+        def on_unit(done, total):
+            task.set_total(total)
+            task.advance(1)
+        return step(on_unit=on_unit, **kwargs)
+
+
+def _render_copy(result, source: str, target: str, output_format: str) -> None:
     if output_format == "json":
         emit_json(result.as_dict())
         return
-    verb = "plan" if dry_run else "copied"
+    verb = "plan" if result.dry_run else "copied"
     click.echo(f"{verb}: {source} -> {target} in {result.seconds:.1f}s"
                + (f" ({result.skipped_units} ranges already done in an earlier run)" if result.skipped_units else ""))
     for name, c in result.tables.items():
@@ -84,8 +66,8 @@ COPY_OPTIONS = [
     click.option("--workers", default=8, show_default=True, help="Parallel range workers."),
     click.option("--batch-kib", type=click.IntRange(1, 48), default=24, show_default=True,
                  help="Size of a write batch (up to 10 neighbouring rows). Cassandra logs a warning for each "
-                      "batch over its batch_size_warn_threshold (5 KiB by default): 5 keeps NEW's log quiet, "
-                      "at about 25% more copy time."),
+                      "batch over its batch_size_warn_threshold (5 KiB by default): 5 keeps NEW's log quiet "
+                      "but copies more slowly (see BENCHMARKS.md)."),
     click.option("--rate", type=float, default=None, help="At most this many cells written per second."),
     click.option("--dry-run", is_flag=True, help="Compare only; print rows to add/update/delete per table."),
     click.option("--restart", is_flag=True, help="Ignore a checkpoint from an interrupted run."),
@@ -118,16 +100,26 @@ def command():
 @click.option("--no-queue", is_flag=True, help="Do not declare the run-sync queue.")
 @FORMAT_OPTION
 @click.pass_context
-def pre(ctx, source, target, ranges, workers, batch_kib, rate, dry_run, restart, checkpoint, clock_skew,
-        no_catch_up, queue, no_queue, output_format):
+def pre(ctx, source, target, queue, no_queue, output_format, **copy):
     """Bulk copy of every TF keyspace: new's tables become equal to old's (write times kept).
 
     Then a catch-up re-copies the rows whose children/backref cells changed during the copy: their
     change notification names only the other object, so run-sync alone would miss them.
     """
-    _copy(ctx, source, target, list(TF_KEYSPACES), ranges, workers, batch_kib, rate, dry_run, restart, checkpoint,
-          clock_skew, no_catch_up, output_format, None if no_queue else queue)
-    if output_format == "text" and not dry_run:
+    from ..sync.steps import PreSyncOptions, pre_sync
+
+    options = _copy_options(PreSyncOptions, **copy, queue=None if no_queue else queue)
+    options.check()  # before the profiles are read
+    old, new = _profiles(ctx, source, target)
+
+    def on_queue_declared(name, depth):
+        if output_format == "text":
+            click.echo(f"run-sync queue '{name}' declared on the old broker ({depth} messages waiting); "
+                       "changes made from now on are kept for `tfdata sync run`")
+    result = _run_copy(pre_sync, output_format, old=old, new=new, options=options,
+                       on_queue_declared=on_queue_declared)
+    _render_copy(result, source, target, output_format)
+    if output_format == "text" and not options.dry_run:
         click.echo("next: start `tfdata sync run`, then make the NEW control nodes re-read their config "
                    "(restart them, or send SIGUSR1 to contrail-control) — tfdata does not ssh anywhere")
 
@@ -139,16 +131,19 @@ def pre(ctx, source, target, ranges, workers, batch_kib, rate, dry_run, restart,
 @click.option("--no-config-db", is_flag=True, help="Copy only the four private keyspaces, as upstream does.")
 @FORMAT_OPTION
 @click.pass_context
-def post(ctx, source, target, ranges, workers, batch_kib, rate, dry_run, restart, checkpoint, clock_skew,
-         no_catch_up, no_config_db, output_format):
+def post(ctx, source, target, no_config_db, output_format, **copy):
     """Copy to_bgp_keyspace, useragent, svc_monitor_keyspace and dm_keyspace after run-sync stopped,
     plus a final pass over config_db_uuid.
 
     The final pass repairs whatever run-sync could not see, and only writes where the sides differ.
     """
-    keyspaces = list(PRIVATE_KEYSPACES) if no_config_db else list(TF_KEYSPACES)
-    _copy(ctx, source, target, keyspaces, ranges, workers, batch_kib, rate, dry_run, restart, checkpoint,
-          clock_skew, no_catch_up, output_format, None)
+    from ..sync.steps import PostSyncOptions, post_sync
+
+    options = _copy_options(PostSyncOptions, **copy, config_db=not no_config_db)
+    options.check()  # before the profiles are read
+    old, new = _profiles(ctx, source, target)
+    result = _run_copy(post_sync, output_format, old=old, new=new, options=options)
+    _render_copy(result, source, target, output_format)
 
 
 @command.command("run")
@@ -167,34 +162,33 @@ def post(ctx, source, target, ranges, workers, batch_kib, rate, dry_run, restart
 def run(ctx, source, target, queue, prefetch, until_idle, max_messages, no_republish, hook, delete_queue,
         output_format):
     """Replay old's live changes onto new until stopped (SIGINT/SIGTERM); ack only after applying."""
-    from ..sync.run import RunSync, delete_queue as drop
+    import time
 
-    old_p, new_p = _profiles(ctx, source, target)
+    from ..sync.steps import RunSyncOptions, run_sync
+
+    options = RunSyncOptions(queue=queue, prefetch=prefetch, republish=not no_republish, until_idle=until_idle,
+                             max_messages=max_messages, hook=hook, delete_queue=delete_queue, stop_on_signals=True)
+    options.check()  # before the profiles are read
+    old, new = _profiles(ctx, source, target)
     last = {"t": 0.0}
 
     def on_event(kind, data):
-        import time
-
         if output_format == "json":
             if kind in ("dead-letter", "reconnect"):
                 sys.stderr.write(json.dumps({"event": kind, **data}) + "\n")
-            return
-        if kind in ("dead-letter", "reconnect", "retry"):
+        elif kind in ("dead-letter", "reconnect", "retry"):
             click.echo(f"{kind}: {data}", err=True)
+
+    def on_progress(s):
         now = time.monotonic()
-        if now - last["t"] >= 2 and sys.stderr.isatty():
+        if output_format == "text" and now - last["t"] >= 2 and sys.stderr.isatty():
             last["t"] = now
-            s = syncer.stats
             click.echo(f"applied {s.applied}, queue {s.queue_depth}, republished {s.republished}, "
                        f"dead-lettered {s.dead_lettered}", err=True)
 
-    syncer = RunSync(old_p, new_p, queue=queue, prefetch=prefetch, republish=not no_republish, on_event=on_event)
-    syncer.install_signal_handlers()
     if output_format == "text":
         click.echo(f"run-sync: {source} -> {target}, queue '{queue}' (Ctrl-C to stop)", err=True)
-    stats = syncer.run(until_idle=until_idle, max_messages=max_messages, hook=hook)
-    if delete_queue:
-        drop(old_p, queue)
+    stats = run_sync(old, new, options, on_event=on_event, on_progress=on_progress)
     if output_format == "json":
         emit_json(stats.as_dict())
     else:
@@ -215,18 +209,10 @@ def run(ctx, source, target, queue, prefetch, until_idle, max_messages, no_repub
 @click.pass_context
 def zk(ctx, source, target, dry_run, no_validation, output_format):
     """Copy the ZooKeeper trees (fq-name-to-uuid, api-server, id, validation), then verify them recursively."""
-    from ..stores.zookeeper import ZookeeperStore
-    from ..sync.zk import sync_zookeeper
+    from ..sync.steps import ZkSyncOptions, zk_sync
 
-    old_p, new_p = _profiles(ctx, source, target)
-    old, new = ZookeeperStore(old_p), None
-    try:
-        new = ZookeeperStore(new_p)
-        result = sync_zookeeper(old, new, dry_run=dry_run, include_validation=not no_validation)
-    finally:
-        old.close()
-        if new is not None:
-            new.close()
+    old, new = _profiles(ctx, source, target)
+    result = zk_sync(old, new, ZkSyncOptions(dry_run=dry_run, include_validation=not no_validation))
     if output_format == "json":
         emit_json(result.as_dict())
     else:
@@ -254,30 +240,16 @@ def zk(ctx, source, target, dry_run, no_validation, output_format):
 @click.pass_context
 def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, repair, dry_run, readers, output_format):
     """Exit 0 only when old and new hold the same config store (after --repair: once they do)."""
-    if dry_run and not repair:
-        raise click.UsageError("--dry-run only means something with --repair")
-    from ..filters import check_ignore_patterns
-
-    check_ignore_patterns(ignore)  # before both clusters are read
     from ..commands.diff import render_text
-    from ..ops.diff import DiffOptions
-    from ..stores.open import open_cluster
-    from ..sync.verify import verify
+    from ..sync.steps import VerifyOptions, verify_clusters
 
-    obj = ctx.find_root().obj or {}
-    old = open_cluster(source, obj.get("config_path"), obj.get("issu_conf"))
-    try:
-        new = open_cluster(target, obj.get("config_path"), obj.get("issu_conf"))
-        try:
-            with Progress(output_format == "text") as progress:
-                task = progress.task("reading both clusters")
-                result = verify(old, new, settle=settle, options=DiffOptions(ignore=list(ignore)),
-                                on_cell=task.advance, zookeeper=not no_zookeeper, repair=repair, dry_run=dry_run,
-                                readers=readers)
-        finally:
-            new.close()
-    finally:
-        old.close()
+    options = VerifyOptions(settle=settle, ignore=list(ignore), zookeeper=not no_zookeeper, repair=repair,
+                            dry_run=dry_run, readers=readers)
+    options.check()  # before the profiles are read
+    old, new = _profiles(ctx, source, target)
+    with Progress(output_format == "text") as progress:
+        task = progress.task("reading both clusters")
+        result = verify_clusters(old, new, options, on_cell=task.advance)
     if output_format == "json":
         emit_json(result.as_dict())
     else:

@@ -8,8 +8,9 @@ sync) are written against these protocols only.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, TypeVar, runtime_checkable
 
 from ..model.cells import Cell, TableRef
 from ..model.zk import ZNode
@@ -77,6 +78,24 @@ class Target(Source, Protocol):
 
     def replace_znodes(self, nodes: Iterable[ZNode]) -> int:
         """Replace the TF trees by ``nodes``."""
+
+
+S = TypeVar("S")
+
+
+@contextmanager
+def opened_pair(open_store: Callable[[object], S], old: object, new: object) -> Iterator[tuple[S, S]]:
+    """Both sides' stores (``open_store(old)`` first), closed on the way out, new before old;
+    when new cannot be opened, old is closed before the error goes up."""
+    old_store = open_store(old)
+    try:
+        new_store = open_store(new)
+        try:
+            yield old_store, new_store
+        finally:
+            new_store.close()
+    finally:
+        old_store.close()
 
 
 def table_order(tables: Iterable[TableRef]) -> list[TableRef]:

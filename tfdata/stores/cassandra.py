@@ -384,13 +384,17 @@ class CassandraStore:
                 f"CREATE TABLE IF NOT EXISTS {self.physical(table)} (key blob, column1 blob, value text, "
                 f"PRIMARY KEY (key, column1)) WITH {options}")
 
+    def has_rows(self, table: TableRef) -> bool:
+        """Whether an existing table holds at least one row (a one-row read): a bulk copy skips the
+        range scans of a table empty on both sides."""
+        return self.session.execute(f"SELECT key FROM {self.physical(table)} LIMIT 1").one() is not None
+
     def non_empty(self, tables: Iterable[TableRef] | None = None) -> list[str]:
         found = []
         for table in (tables if tables is not None else self.tables()):
             if table not in set(self.tables()):
                 continue
-            row = self.session.execute(f"SELECT key FROM {self.physical(table)} LIMIT 1").one()
-            if row is not None:
+            if self.has_rows(table):
                 found.append(f"cassandra {table}")
         return found
 

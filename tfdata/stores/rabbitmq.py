@@ -58,6 +58,28 @@ def connect(cfg: RabbitConfig, what: str = "rabbitmq"):
     raise ConnectionFailed(f"{what}: cannot connect ({'; '.join(errors) or 'no hosts'})")
 
 
+def broker_errors() -> tuple[type[BaseException], ...]:
+    """What a broker going away raises (protocol and socket errors, a failed reconnect): the
+    errors to catch for a reconnect, so callers need not know the client library."""
+    from pika.exceptions import AMQPError
+
+    return AMQPError, OSError, ConnectionFailed
+
+
+def publish_notification(channel, body: bytes, headers: dict | None = None) -> None:
+    """Publish a config notification on TF's exchange as the API servers do (JSON, not persistent)."""
+    import pika
+
+    channel.basic_publish(EXCHANGE, "", body, pika.BasicProperties(content_type="application/json", headers=headers))
+
+
+def send_to_queue(channel, queue: str, body: bytes, headers: dict | None = None) -> None:
+    """Put a message straight on one of our durable queues, persistent (e.g. the dead-letter queue)."""
+    import pika
+
+    channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2, headers=headers))
+
+
 def declare_exchange(channel) -> None:
     """Same attributes TF uses (fanout, non-durable), so declaring never conflicts with it."""
     channel.exchange_declare(EXCHANGE, exchange_type="fanout", durable=False, auto_delete=False)

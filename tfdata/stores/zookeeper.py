@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 _PIPELINE = 2000  # paths per walk step (requests in flight at once)
 _TXN_OPS = 200  # small transactions: the server keeps recent requests in memory
 
+# One difference to apply: ("create" | "set" | "delete", absolute path, data; empty for a delete).
+ZnodeChange = tuple[str, str, bytes]
+
 
 def connect(cfg: ZookeeperConfig, what: str = "zookeeper"):
     from kazoo.client import KazooClient
@@ -155,6 +158,15 @@ class ZookeeperStore:
         return (lambda paths: gather([self.client.get_async(p) for p in paths]),
                 lambda paths: gather([self.client.get_children_async(p) for p in paths]))
 
+    def node_data(self, path: str) -> bytes | None:
+        """One node's data; None when there is no such node."""
+        from kazoo.exceptions import NoNodeError
+
+        try:
+            return self.client.get(path)[0]
+        except NoNodeError:
+            return None
+
     def non_empty(self) -> list[str]:
         found = []
         for root in tf_roots(self.prefix):
@@ -206,6 +218,46 @@ class ZookeeperStore:
                 flush()
         flush()
         return written
+
+    def make_path(self, path: str) -> None:
+        """Create ``path`` and its missing ancestors, without data; nothing when it exists."""
+        self.client.ensure_path(path)
+
+    def apply_changes(self, changes: list[ZnodeChange]) -> None:
+        """Create, set or delete nodes in one transaction (a sync's small batch of differences).
+
+        When the transaction fails as a whole (a node appeared or vanished meanwhile, a parent is
+        missing), each change is applied alone, forgivingly: a create of an existing node sets its
+        data, a set of a missing node creates it, a delete removes the subtree or finds nothing.
+        """
+        from kazoo.exceptions import NodeExistsError, NoNodeError, NotEmptyError
+
+        txn = self.client.transaction()
+        for kind, path, data in changes:
+            if kind == "create":
+                txn.create(path, data)
+            elif kind == "set":
+                txn.set_data(path, data)
+            else:
+                txn.delete(path)
+        results = txn.commit()
+        if not any(isinstance(r, Exception) for r in results):
+            return
+        for kind, path, data in changes:
+            try:
+                if kind == "create":
+                    self.client.create(path, data, makepath=True)
+                elif kind == "set":
+                    self.client.set(path, data)
+                else:
+                    self.client.delete(path, recursive=True)
+            except NodeExistsError:
+                self.client.set(path, data)
+            except (NoNodeError, NotEmptyError):
+                if kind == "set":
+                    self.client.create(path, data, makepath=True)
+                elif kind == "delete":
+                    continue
 
     def delete_tf_trees(self) -> None:
         """Remove every config-store tree (what load --force replaces)."""

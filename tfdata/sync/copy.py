@@ -127,76 +127,133 @@ class CopyResult:
                 "catch_up": self.catch_up, "seconds": round(self.seconds, 3)}
 
 
-def copy_tables(old, new, tables: Iterable[TableRef] | None = None, keyspaces: Iterable[str] | None = None,
-                ranges: int = DEFAULT_RANGES, workers: int = 8, dry_run: bool = False,
-                checkpoint: Path | None = None, rate: float | None = None,
-                on_unit: Callable[[int, int], None] | None = None,
-                clock_skew: float | None = DEFAULT_CLOCK_SKEW) -> CopyResult:
-    """Copy old's tables to new (both CassandraStore). ``on_unit(done, total)`` reports progress.
+@dataclass
+class CopyOptions:
+    """What a bulk copy covers and how hard it pushes; pre-sync and post-sync each build one."""
 
-    When obj_uuid_table is copied, a catch-up (catchup.py) follows unless ``clock_skew`` is None.
-    """
-    started = time.monotonic()
+    keyspaces: list[str] | None = None  # old's tables of these keyspaces; None: every table old has
+    tables: list[TableRef] | None = None  # exactly these tables instead (reported when old lacks one)
+    ranges: int = DEFAULT_RANGES  # token ranges per table: the unit of work and of resume
+    workers: int = 8
+    rate: float | None = None  # at most this many cells written per second
+    dry_run: bool = False  # merge without writing: the counts are the plan
+    checkpoint: Path | None = None  # finished units are recorded there; None: a killed copy starts over
+    clock_skew: float | None = DEFAULT_CLOCK_SKEW  # seconds the catch-up looks back further; None: no catch-up
+
+
+Unit = tuple[TableRef, int]  # (table, token range index)
+
+
+def select_tables(old_tables: list[TableRef], keyspaces: Iterable[str] | None = None,
+                  tables: Iterable[TableRef] | None = None) -> tuple[list[TableRef], list[TableRef]]:
+    """(tables to copy, tables asked for that old does not have), in old's order for keyspaces."""
+    present = set(old_tables)
+    if tables is not None:
+        wanted = list(tables)
+    else:
+        chosen = None if keyspaces is None else set(keyspaces)
+        wanted = [t for t in old_tables if chosen is None or t.keyspace in chosen]
+    return [t for t in wanted if t in present], [t for t in wanted if t not in present]
+
+
+def plan_units(tables: list[TableRef], idle: set[TableRef], ranges: int,
+               done: set[tuple[str, int]]) -> tuple[list[Unit], list[Unit]]:
+    """(every unit, units still to copy): one per token range of each table not ``idle`` (empty on
+    both sides), minus the (table name, range) pairs a checkpoint recorded as ``done``."""
+    units = [(t, r) for t in tables if t not in idle for r in range(ranges)]
+    return units, [(t, r) for t, r in units if (str(t), r) not in done]
+
+
+@dataclass
+class CopyPlan:
+    tables: list[TableRef]
+    missing_on_old: list[TableRef]
+    new_tables: set[TableRef]  # present on new (a unit of a table new lacks reads nothing there)
+    units: list[Unit]
+    todo: list[Unit]
+    checkpoint: Checkpoint
+
+
+def plan_copy(old, new, options: CopyOptions) -> CopyPlan:
+    """Choose the tables, create new's missing ones (unless a dry run), resume from the checkpoint
+    and skip tables empty on both sides: they need no range scans at all."""
     old_tables = old.tables()
-    wanted = list(tables) if tables is not None else [t for t in old_tables
-                                                      if keyspaces is None or t.keyspace in set(keyspaces)]
-    result = CopyResult(dry_run=dry_run)
-    result.missing_on_old = [str(t) for t in wanted if t not in set(old_tables)]
-    wanted = [t for t in wanted if t in set(old_tables)]
-    if not dry_run:
+    wanted, missing = select_tables(old_tables, options.keyspaces, options.tables)
+    if not options.dry_run:
         new.ensure_tables(wanted)
     new_tables = set(new.tables())
-    identity = {"old": old.profile.name, "new": new.profile.name, "ranges": ranges,
+    identity = {"old": old.profile.name, "new": new.profile.name, "ranges": options.ranges,
                 "tables": [str(t) for t in wanted]}
-    ckpt = Checkpoint(None if dry_run else checkpoint, identity)
-    limiter = RateLimiter(rate)
-    def empty(store, table: TableRef) -> bool:
-        return not store.session.execute(f"SELECT key FROM {store.physical(table)} LIMIT 1").one()
+    checkpoint = Checkpoint(None if options.dry_run else options.checkpoint, identity)
+    idle = {t for t in wanted if not old.has_rows(t) and (t not in new_tables or not new.has_rows(t))}
+    units, todo = plan_units(wanted, idle, options.ranges, checkpoint.done)
+    return CopyPlan(wanted, missing, new_tables, units, todo, checkpoint)
 
-    # a table empty on both sides needs no range scans at all
-    idle = {t for t in wanted if empty(old, t) and (t not in new_tables or empty(new, t))}
-    units = [(t, r) for t in wanted if t not in idle for r in range(ranges)]
-    todo = [(t, r) for t, r in units if (str(t), r) not in ckpt.done]
-    result.skipped_units = len(units) - len(todo)
-    for t in wanted:
-        result.tables[str(t)] = Counts().as_dict()
+
+def copy_units(old, new, plan: CopyPlan, options: CopyOptions, result: CopyResult,
+               on_unit: Callable[[int, int], None] | None = None) -> None:
+    """Reconcile the plan's remaining units in parallel; each finished unit is checkpointed and
+    its counts added to ``result``."""
+    limiter = RateLimiter(options.rate)
     lock = threading.Lock()
     done = result.skipped_units
 
     def run_unit(table: TableRef, rng: int) -> Counts:
-        lo, hi = token_bounds(rng, ranges)
+        lo, hi = token_bounds(rng, options.ranges)
         counts = Counts()
         source = old.token_range_cells(table, lo, hi)
-        target = new.token_range_cells(table, lo, hi) if table in new_tables else iter(())
+        target = new.token_range_cells(table, lo, hi) if table in plan.new_tables else iter(())
         for actions in reconcile(source, target, counts):
-            if dry_run:
+            if options.dry_run:
                 continue
             limiter.take(len(actions.writes))
             new.mutate([(table, actions)])
         return counts
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
-        futures = {pool.submit(run_unit, t, r): (t, r) for t, r in todo}
+    with ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="sync") as pool:
+        futures = {pool.submit(run_unit, t, r): (t, r) for t, r in plan.todo}
         try:
             for future in as_completed(futures):
                 table, rng = futures[future]
                 counts = future.result()
-                ckpt.mark(str(table), rng, counts)
+                plan.checkpoint.mark(str(table), rng, counts)
                 with lock:
                     merged = Counts(**result.tables[str(table)])
                     merged.add(counts)
                     result.tables[str(table)] = merged.as_dict()
                     done += 1
                 if on_unit:
-                    on_unit(done, len(units))
+                    on_unit(done, len(plan.units))
         except BaseException:
             for f in futures:
                 f.cancel()
             raise
-    if not dry_run and clock_skew is not None and UUID_REF in set(wanted):
-        counts = Counts()
-        result.catch_up = {**catch_up(old, new, ckpt.started_us, counts, clock_skew=clock_skew).as_dict(),
-                           **counts.as_dict()}
-    ckpt.finish()
+
+
+def catch_up_links(old, new, plan: CopyPlan, options: CopyOptions) -> dict | None:
+    """Copy again the rows whose links changed while obj_uuid_table was copied (catchup.py); None
+    when there is nothing to catch up (dry run, no catch-up asked, obj_uuid_table not copied)."""
+    if options.dry_run or options.clock_skew is None or UUID_REF not in set(plan.tables):
+        return None
+    counts = Counts()
+    found = catch_up(old, new, plan.checkpoint.started_us, counts, clock_skew=options.clock_skew)
+    return {**found.as_dict(), **counts.as_dict()}
+
+
+def copy_tables(old, new, options: CopyOptions | None = None,
+                on_unit: Callable[[int, int], None] | None = None) -> CopyResult:
+    """Make new's tables equal to old's (both CassandraStore); ``on_unit(done, total)`` reports progress.
+
+    The checkpoint is removed only once everything, catch-up included, is done.
+    """
+    options = options or CopyOptions()
+    started = time.monotonic()
+    plan = plan_copy(old, new, options)
+    result = CopyResult(dry_run=options.dry_run, missing_on_old=[str(t) for t in plan.missing_on_old],
+                        skipped_units=len(plan.units) - len(plan.todo),
+                        tables={str(t): Counts().as_dict() for t in plan.tables})
+    copy_units(old, new, plan, options, result, on_unit)
+    result.catch_up = catch_up_links(old, new, plan, options)
+    plan.checkpoint.finish()
     result.seconds = time.monotonic() - started
     return result

@@ -1,21 +1,8 @@
-"""run-sync done right: replay the old cluster's live changes onto the new cluster, losing none.
+"""run-sync: replay the old cluster's live changes onto the new cluster, losing none.
 
-- The queue is DURABLE and is declared before pre-sync starts (``declare_queue``), so changes made
-  during the bulk copy wait in it.
-- Each message is acked only after its rows are equal on the new cluster, so a crash or kill at
-  any point means redelivery, never loss. Applying is idempotent: the rows are re-read from old
-  Cassandra and new is made equal to them (removed props and refs disappear too), whatever the
-  order or number of deliveries.
-- After applying, the notification is republished on the new broker so the new cluster's
-  services (API servers' allocators, control nodes) hear of it.
-- Notifications of one object that wait for a worker together are applied once: the apply
-  re-reads old Cassandra after all of them arrived, so it covers every one (a backlog after
-  pre-sync, or an UPDATE-IMPLICIT storm on a network, drains at the rate of distinct objects).
-- Objects that wait while every worker is busy are applied together, up to ``group`` per apply
-  (rows.sync_objects: the same four round trips for all of them), so the cost per change falls
-  as the load rises; when run-sync keeps up, every change is applied on its own at once.
-- Brokers or Cassandra going away: reconnect with backoff and retry; a message that keeps
-  failing for other reasons goes to ``<queue>.dead`` with the error, and is counted and reported.
+Messages from a durable queue declared before pre-sync are acked only after the object's rows,
+re-read from OLD, are equal on NEW, then republished on NEW's broker. Why each choice is made:
+docs/design/run-sync.md.
 """
 
 from __future__ import annotations
@@ -30,8 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..errors import ConnectionFailed
-from ..stores.rabbitmq import EXCHANGE, Notification, connect, declare_capture_queue, declare_exchange
+from ..stores.rabbitmq import (
+    Notification,
+    broker_errors,
+    connect,
+    declare_capture_queue,
+    declare_exchange,
+    publish_notification,
+    send_to_queue,
+)
 from .reconcile import Counts
 from .rows import ObjectChange, sync_objects
 
@@ -118,7 +112,8 @@ class _Job:
 class RunSync:
     def __init__(self, old_profile, new_profile, queue: str = DEFAULT_QUEUE, prefetch: int = 1000,
                  republish: bool = True, max_attempts: int = 5, on_event: Callable[[str, dict], None] | None = None,
-                 backoff_max: float = 10.0, workers: int = 8, group: int = 50) -> None:
+                 backoff_max: float = 10.0, workers: int = 8, group: int = 50,
+                 stop_event: threading.Event | None = None) -> None:
         self.old_profile = old_profile
         self.new_profile = new_profile
         self.queue = queue
@@ -128,7 +123,7 @@ class RunSync:
         self.on_event = on_event or (lambda kind, data: None)
         self.backoff_max = backoff_max
         self.stats = RunStats()
-        self.stop_event = threading.Event()
+        self.stop_event = stop_event or threading.Event()  # set: stop cleanly (signals, another thread)
         self._old_db = self._new_db = None
         self._in = self._in_ch = self._out = self._out_ch = None
         self.workers = workers
@@ -228,8 +223,6 @@ class RunSync:
         holding a stale read of an object could otherwise re-create what a concurrent apply of its
         delete found nothing to remove. Acks are sent per message, from this thread, once applied.
         """
-        from pika.exceptions import AMQPError
-
         if hook:
             subprocess.run(shlex.split(hook), check=False)
         backoff = 0.5
@@ -264,7 +257,7 @@ class RunSync:
                 if self.stop_event.is_set():  # what this run leaves behind (the runbook checks it is 0)
                     self.stats.queue_depth = channel.queue_declare(self.queue, durable=True, passive=True
                                                                    ).method.message_count
-            except (AMQPError, OSError, ConnectionFailed) as exc:
+            except broker_errors() as exc:
                 self.stats.reconnects += 1
                 self.on_event("reconnect", {"what": "old broker", "error": f"{type(exc).__name__}: {exc}"[:200]})
                 for future in pending:  # unacked: the broker redelivers them on the new connection
@@ -438,9 +431,6 @@ class RunSync:
                                 for j in jobs], self.stats.rows)
 
     def _republish(self, messages: list[tuple[bytes, object]]) -> None:
-        import pika
-        from pika.exceptions import AMQPError
-
         if not messages:
             return
         backoff = 0.2
@@ -448,12 +438,11 @@ class RunSync:
             try:
                 out = self._publisher()
                 for body, props in messages:
-                    out.basic_publish(EXCHANGE, "", body, pika.BasicProperties(
-                        content_type="application/json", headers=(props.headers if props else None)))
+                    publish_notification(out, body, props.headers if props else None)
                 out.tx_commit()  # the broker holds them all, or none: the whole batch is sent again
                 self.stats.republished += len(messages)
                 return
-            except (AMQPError, OSError, ConnectionFailed) as exc:
+            except broker_errors() as exc:
                 if self.stop_event.is_set():
                     raise
                 self.stats.reconnects += 1
@@ -463,10 +452,7 @@ class RunSync:
                 backoff = min(self.backoff_max, backoff * 2)
 
     def _dead_letter(self, channel, method, body: bytes, reason: str) -> None:
-        import pika
-
-        channel.basic_publish("", f"{self.queue}.dead", body, pika.BasicProperties(
-            delivery_mode=2, headers={"x-tfdata-error": reason}))
+        send_to_queue(channel, f"{self.queue}.dead", body, {"x-tfdata-error": reason})
         channel.basic_ack(method.delivery_tag)
         self.stats.dead_lettered += 1
         self.stats.dead_letters.append({"reason": reason, "body": body[:200].decode("utf-8", "replace")})

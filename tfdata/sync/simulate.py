@@ -18,7 +18,7 @@ from typing import Any
 from ..model.cells import Cell, now_us
 from ..model.fqname import expected_shares, fq_name_column, shared_column
 from ..model.objects import ObjectSpec, decode_row, encode_json, object_columns, peer_columns, uuid_to_longs
-from ..stores.rabbitmq import EXCHANGE, connect, declare_exchange
+from ..stores.rabbitmq import connect, declare_exchange, publish_notification
 from .rows import FQ_REF, SHARED_REF, UUID_REF
 
 
@@ -43,8 +43,6 @@ class ApiSimulator:
     def _publish(self, message: dict[str, Any]) -> None:
         if not self.publish_enabled:
             return
-        import pika
-
         if self._channel is None or self._conn.is_closed:
             self._conn = connect(self.profile.rabbitmq, "simulator broker")
             self._channel = self._conn.channel()
@@ -52,8 +50,8 @@ class ApiSimulator:
             if self.confirm:
                 self._channel.confirm_delivery()
         message.setdefault("request-id", f"req-{uuidlib.uuid4()}")
-        self._channel.basic_publish(EXCHANGE, "", json.dumps(message).encode(), pika.BasicProperties(
-            content_type="application/json", headers={"x-tfdata-sent-us": int(time.time() * 1_000_000)}))
+        publish_notification(self._channel, json.dumps(message).encode(),
+                             {"x-tfdata-sent-us": int(time.time() * 1_000_000)})
         self.sent += 1
 
     # ------------------------------------------------------------------ operations
@@ -73,8 +71,8 @@ class ApiSimulator:
                                            "last_modified": stamp, "user_visible": True, "creator": None,
                                            "description": None})
         spec.props.setdefault("perms2", {"owner": "cloud-admin", "owner_access": 7, "global_access": 0, "share": []})
-        self.zk.client.create(f"/fq-name-to-uuid/{spec.type}:{':'.join(spec.fq_name)}", spec.uuid.encode(),
-                              makepath=True)
+        self.zk.apply_changes([("create", f"/fq-name-to-uuid/{spec.type}:{':'.join(spec.fq_name)}",
+                                spec.uuid.encode())])
         peers = peer_columns(spec)
         self.db.write_cells(UUID_REF, [Cell(k, c, v, ts) for k, c, v in peers])
         self.db.write_cells(UUID_REF, [Cell(spec.uuid, c, v, ts) for c, v in object_columns(spec)])
@@ -135,7 +133,7 @@ class ApiSimulator:
         self.db.delete_cells(FQ_REF, [(row.type, fq_name_column(row.fq_name, uuid))], ts)
         self._share(row.type, uuid, row.props.get("perms2"), None, ts)
         try:
-            self.zk.client.delete(f"/fq-name-to-uuid/{row.type}:{':'.join(row.fq_name)}")
+            self.zk.apply_changes([("delete", f"/fq-name-to-uuid/{row.type}:{':'.join(row.fq_name)}", b"")])
         except Exception:
             pass
         self._publish({"oper": "DELETE", "type": row.type, "uuid": uuid, "fq_name": row.fq_name, "obj_dict": body})

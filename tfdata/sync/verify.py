@@ -19,34 +19,28 @@ from typing import Any
 from ..model.cells import Cell, TableRef, now_us
 from ..ops.diff import (
     DiffOptions,
+    DiffResult,
     changed_fields,
     diff_sources,
     object_document,
-    summarize,
 )
 from .reconcile import Counts, reconcile, sort_cells
 from .rows import FQ_REF, SHARED_REF, UUID_REF, sync_object
-from .zk import apply_ops, compare_trees, tree_pairs
+from .zk import compare_trees, tree_pairs
 
 
 @dataclass
-class VerifyResult:
-    changes: list[dict[str, Any]] = field(default_factory=list)
+class VerifyResult(DiffResult):
+    """A diff's result (equal, summary, changes: one JSON contract with tfdata diff), plus how the
+    verdict was reached: the first pass, what settled, what was repaired."""
+
     first_pass: int = 0
     settled: int = 0  # differences that disappeared on re-check
     repaired: list[dict[str, Any]] = field(default_factory=list)  # made equal by --repair (or planned, dry run)
     dry_run: bool = False
 
-    @property
-    def equal(self) -> bool:
-        return not self.changes
-
-    def summary(self) -> dict[str, dict[str, int]]:
-        return summarize(self.changes)  # the same counts as tfdata diff
-
     def as_dict(self) -> dict[str, Any]:
-        return {"equal": self.equal, "summary": self.summary(), "changes": self.changes,
-                "first_pass_differences": self.first_pass, "settled_in_flight": self.settled,
+        return {**super().as_dict(), "first_pass_differences": self.first_pass, "settled_in_flight": self.settled,
                 "repaired": self.repaired, "dry_run": self.dry_run}
 
 
@@ -179,12 +173,14 @@ def _repair_znodes(old_zk, new_zk, changes: list[dict[str, Any]]) -> None:
     ops = []
     for change in sorted(changes, key=lambda c: c["path"].count("/")):
         if change["change"] in ("removed", "changed"):  # on old: copy its data
-            data = old_zk.client.get(change["old_path"])[0]
+            data = old_zk.node_data(change["old_path"])
+            if data is None:
+                continue  # gone from OLD meanwhile: the re-check reports it if NEW still has it
             ops.append(("create" if change["change"] == "removed" else "set", change["path"], data))
     deletes = [c for c in changes if c["change"] == "added"]
     ops += [("delete", c["path"], b"") for c in sorted(deletes, key=lambda c: -c["path"].count("/"))]
     for op in ops:
-        apply_ops(new_zk.client, [op])  # one at a time: each falls back to the forgiving single call
+        new_zk.apply_changes([op])  # one at a time: each falls back to the forgiving single call
 
 
 def _zk_differences(old_zk, new_zk) -> list[dict[str, Any]]:
@@ -221,10 +217,7 @@ def _still_differs(change: dict[str, Any], old_store, new_store, options: DiffOp
         b = {c.column: c.value for c in known.row(new_store.cassandra, table, change["key"])}
         return a != b
     if kind == "znode":
-        def data(zk, path):
-            got = zk.client.exists(path)
-            return None if got is None else zk.client.get(path)[0]
-        return data(old_store.zookeeper, change["old_path"]) != data(new_store.zookeeper, change["path"])
+        return old_store.zookeeper.node_data(change["old_path"]) != new_store.zookeeper.node_data(change["path"])
     return True
 
 

@@ -92,16 +92,16 @@ def sync_tree(old_zk, new_zk, old_root: str, new_root: str, dry_run: bool = Fals
         if dry_run:
             continue
         if kind == "create" and rel == "" and not root_made:
-            new_zk.client.ensure_path(new_root.rsplit("/", 1)[0] or "/")
+            new_zk.make_path(new_root.rsplit("/", 1)[0] or "/")
             root_made = True
         ops.append((kind, new_root + rel, data))
         if len(ops) >= TXN_OPS:
-            apply_ops(new_zk.client, ops)
+            new_zk.apply_changes(ops)
             if on_op:
                 on_op(len(ops))
             ops = []
     if ops:
-        apply_ops(new_zk.client, ops)
+        new_zk.apply_changes(ops)
         if on_op:
             on_op(len(ops))
     if dry_run:
@@ -113,38 +113,6 @@ def sync_tree(old_zk, new_zk, old_root: str, new_root: str, dry_run: bool = Fals
                 break
     result.verified = not result.mismatches
     return result
-
-
-def apply_ops(client, ops: list[tuple[str, str, bytes]]) -> None:
-    from kazoo.exceptions import NodeExistsError, NoNodeError, NotEmptyError
-
-    txn = client.transaction()
-    for kind, path, data in ops:
-        if kind == "create":
-            txn.create(path, data)
-        elif kind == "set":
-            txn.set_data(path, data)
-        else:
-            txn.delete(path)
-    results = txn.commit()
-    if not any(isinstance(r, Exception) for r in results):
-        return
-    # The transaction failed as a whole (e.g. a node appeared meanwhile): apply one by one.
-    for kind, path, data in ops:
-        try:
-            if kind == "create":
-                client.create(path, data, makepath=True)
-            elif kind == "set":
-                client.set(path, data)
-            else:
-                client.delete(path, recursive=True)
-        except NodeExistsError:
-            client.set(path, data)
-        except (NoNodeError, NotEmptyError):
-            if kind == "set":
-                client.create(path, data, makepath=True)
-            elif kind == "delete":
-                continue
 
 
 @dataclass
