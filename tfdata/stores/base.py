@@ -17,6 +17,7 @@ from ..model.zk import ZNode
 
 if TYPE_CHECKING:
     from .snapshot.hashing import RangeHash
+    from .snapshot.store import SnapshotWriter
 
 
 @dataclass(slots=True)
@@ -80,11 +81,16 @@ class Target(Source, Protocol):
         """Replace the TF trees by ``nodes``."""
 
 
-S = TypeVar("S")
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+S = TypeVar("S", bound=Closable)
+P = TypeVar("P")
 
 
 @contextmanager
-def opened_pair(open_store: Callable[[object], S], old: object, new: object) -> Iterator[tuple[S, S]]:
+def opened_pair(open_store: Callable[[P], S], old: P, new: P) -> Iterator[tuple[S, S]]:
     """Both sides' stores (``open_store(old)`` first), closed on the way out, new before old;
     when new cannot be opened, old is closed before the error goes up."""
     old_store = open_store(old)
@@ -111,7 +117,8 @@ def table_order(tables: Iterable[TableRef]) -> list[TableRef]:
     return sorted(set(tables), key=rank)
 
 
-def stream_into(source: Source, writer, tables: list[TableRef], on_cell=None, meanwhile=None) -> None:
+def stream_into(source: Source, writer: SnapshotWriter, tables: list[TableRef],
+                on_cell: Callable[[], None] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
     """Copy a source's cells into a snapshot writer in one stream, then run ``meanwhile`` (the
     ZooKeeper walk): what every store but a live cluster does for a snapshot."""
     for table, cell in source.cells(tables):

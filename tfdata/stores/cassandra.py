@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 from ..config import CassandraConfig, Profile
 from ..errors import ConnectionFailed, InputError
@@ -24,6 +24,10 @@ from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
 from ..model.keyspaces import logical_keyspace, physical_keyspace
 from .base import SourceInfo, table_order
 from .tokens import token_ranges
+
+if TYPE_CHECKING:
+    from cassandra.cluster import Cluster, ResponseFuture, Session
+    from cassandra.query import BatchStatement, PreparedStatement
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ PROTOCOL_VERSION = 4
 TUPLES = "tuples"  # execution profile of the hot read paths
 
 
-def connect(cfg: CassandraConfig, what: str = "cassandra"):
+def connect(cfg: CassandraConfig, what: str = "cassandra") -> tuple[Cluster, Session]:
     """Open a session (protocol v4: Cassandra 3.11, 4.x and 5.0 all speak it)."""
     from cassandra import AuthenticationFailed, ConsistencyLevel
     from cassandra.auth import PlainTextAuthProvider
@@ -93,7 +97,7 @@ def connect(cfg: CassandraConfig, what: str = "cassandra"):
     return cluster, session
 
 
-def _short(err: object) -> str:
+def _short(err: BaseException) -> str:
     text = str(err)
     if "Connection refused" in text:
         return "connection refused"
@@ -122,6 +126,14 @@ META_KEYSPACE = "tfdata_meta"
 IRREGULAR_TABLE = "irregular_cells"
 
 
+class RowMutations(Protocol):
+    """One table's share of a mutate() round (run-sync's Actions): what to write and delete."""
+
+    writes: list[Cell]
+    cell_deletes: list[tuple[str, str, int]]  # key, column, timestamp
+    row_deletes: list[tuple[str, int]]  # key, timestamp
+
+
 class CassandraStore:
     """Source and target for one cluster's Cassandra; keyspace names are logical (unprefixed)."""
 
@@ -136,7 +148,7 @@ class CassandraStore:
         self.splits = workers * splits_per_worker
         self.fetch_size = fetch_size
         self._cluster, self.session = connect(profile.cassandra, f"cassandra of profile '{profile.name}'")
-        self._prepared: dict[str, object] = {}
+        self._prepared: dict[str, PreparedStatement] = {}
         self._prepare_lock = threading.Lock()
 
     # ------------------------------------------------------------------ names
@@ -157,7 +169,7 @@ class CassandraStore:
         return table_order(found)
 
     # ------------------------------------------------------------------ reading
-    def _prepare(self, cql: str):
+    def _prepare(self, cql: str) -> PreparedStatement:
         stmt = self._prepared.get(cql)
         if stmt is None:
             with self._prepare_lock:
@@ -202,7 +214,7 @@ class CassandraStore:
         rows = self.session.execute(
             f"SELECT key, column1, literal, writetime, empty_row FROM {self._meta_table()} "
             "WHERE keyspace_name = %s AND table_name = %s", (table.keyspace, table.table))
-        out = {}
+        out: dict[tuple[str, str | None], tuple[str, int | None]] = {}
         for r in rows:
             key = blob_to_text(r.key)
             if r.empty_row:
@@ -241,10 +253,10 @@ class CassandraStore:
             f"SELECT key, column1, value, WRITETIME(value) FROM {self.physical(table)} "
             "WHERE token(key) > ? AND token(key) <= ?")
         ranges = ranges if ranges is not None else token_ranges(self.splits)
-        work: queue.Queue = queue.Queue()
+        work: queue.Queue[tuple[int, tuple[int, int]]] = queue.Queue()
         for index, rng in enumerate(ranges):
             work.put((index, rng))
-        outputs = [queue.Queue(maxsize=4) for _ in ranges]
+        outputs: list[queue.Queue[_Chunk]] = [queue.Queue(maxsize=4) for _ in ranges]
         stop = threading.Event()
 
         def worker() -> None:
@@ -403,7 +415,7 @@ class CassandraStore:
             self.session.execute(f"TRUNCATE {self.physical(table)}", timeout=120)
 
     # ------------------------------------------------------------------ writing
-    def _insert_batches(self, table: TableRef, cells: Iterable[Cell], now: int):
+    def _insert_batches(self, table: TableRef, cells: Iterable[Cell], now: int) -> Iterator[tuple[BatchStatement, int]]:
         """UNLOGGED batches that group up to ``batch_rows`` consecutive rows within ``batch_bytes``.
 
         Bulk copies write rows in token order, so neighbouring rows mostly share replicas; grouping
@@ -481,7 +493,7 @@ class CassandraStore:
             self._run_concurrently(pending, concurrency, f"write to {table}")
         return written
 
-    def mutate(self, changes: Iterable[tuple[TableRef, object]], concurrency: int = 32) -> None:
+    def mutate(self, changes: Iterable[tuple[TableRef, RowMutations]], concurrency: int = 32) -> None:
         """Writes and deletes of several tables in one concurrent round trip (run-sync's unit of work).
 
         Order inside the round does not matter: every mutation carries its own timestamp.
@@ -533,7 +545,7 @@ class PendingRead:
     """A read in flight; ``result()`` waits for its cells (multi-key reads come back in the order
     the keys were asked, not token order: callers that merge sort them)."""
 
-    def __init__(self, future) -> None:
+    def __init__(self, future: ResponseFuture | None) -> None:
         self._future = future
 
     def result(self) -> list[Cell]:

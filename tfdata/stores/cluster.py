@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from ..config import Profile
 from ..model.cells import Cell, TableRef
@@ -11,6 +11,10 @@ from .base import SourceInfo, stream_into
 from .snapshot.hashing import RangeHash, streamed_range_hashes
 from .cassandra import CassandraStore
 from .zookeeper import ZookeeperStore
+
+if TYPE_CHECKING:
+    from .rabbitmq import ChangeCapture
+    from .snapshot.store import SnapshotWriter
 
 
 class ClusterStore:
@@ -39,7 +43,8 @@ class ClusterStore:
             found += self.zookeeper.non_empty()
         return found
 
-    def snapshot_into(self, writer, tables: list[TableRef], readers: int = 1, on_cell=None, meanwhile=None) -> None:
+    def snapshot_into(self, writer: SnapshotWriter, tables: list[TableRef], readers: int = 1,
+                      on_cell: Callable[[], None] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
         """Cells into a snapshot writer; with ``readers`` > 1 read by that many processes, each
         taking an interleaved share of the token ranges, while ``meanwhile`` runs here."""
         if readers <= 1:
@@ -51,7 +56,7 @@ class ClusterStore:
         for table, cell in self.cassandra.empty_rows(tables):
             writer.add_cell(table, cell)
 
-    def watch_changes(self):
+    def watch_changes(self) -> ChangeCapture:
         """A ChangeCapture on this cluster's broker: the changes made from now on."""
         from .rabbitmq import ChangeCapture
 

@@ -13,9 +13,9 @@ import io
 import json
 import os
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public at runtime (C scanner), not in typeshed
 from pathlib import Path
-from typing import Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, TextIO
 
 from ..errors import InputError
 from ..model.cells import Cell, TableRef, blob_to_text, empty_row, text_to_blob
@@ -25,6 +25,15 @@ from ..outfile import OutputFile, check_input, raise_write_failure
 from .base import SourceInfo, stream_into
 from .snapshot.hashing import RangeHash, streamed_range_hashes
 from .jsonstream import SURROGATE, JsonStream, PiecesReader, describe, json_text_problem
+
+if TYPE_CHECKING:
+    from .snapshot.store import SnapshotWriter
+
+# What a walk of a dump yields: a table starting, one of its cells, or a znode.
+_Table = tuple[Literal["table"], TableRef, None]
+_Cell = tuple[Literal["cell"], TableRef, Cell]
+_Znode = tuple[Literal["znode"], ZNode, None]
+_Walked = _Table | _Cell | _Znode
 
 _WS = r"[ \t\n\r]*"
 _INT = r"-?(?:0|[1-9][0-9]*)"
@@ -51,7 +60,7 @@ def _int64(text: str) -> int | None:
     return value if -(1 << 63) <= value < (1 << 63) else None
 
 
-def _open_binary(path: Path):
+def _open_binary(path: Path) -> gzip.GzipFile | io.BufferedReader:
     try:
         with open(path, "rb") as probe:
             magic = probe.read(2)
@@ -96,7 +105,7 @@ class DumpSource:
 
     # ------------------------------------------------------------------ the walk
     def _walk(self, want_cells: bool, want_zk: bool, tables: set[TableRef] | None = None
-              ) -> Iterator[tuple[str, object, object]]:
+              ) -> Iterator[_Walked]:
         """Yields ("table", TableRef, None) when a table starts, ("cell", TableRef, Cell), ("znode", ZNode, None)."""
         try:
             yield from self._walk_file(want_cells, want_zk, tables)
@@ -109,7 +118,7 @@ class DumpSource:
         st = self.path.stat()
         return st.st_size, st.st_mtime_ns, st.st_ino
 
-    def _walk_file(self, want_cells: bool, want_zk: bool, tables: set[TableRef] | None):
+    def _walk_file(self, want_cells: bool, want_zk: bool, tables: set[TableRef] | None) -> Iterator[_Walked]:
         identity = self._identity()
         with _open_text(self.path) as fp:
             js = JsonStream(fp, str(self.path))
@@ -154,10 +163,11 @@ class DumpSource:
                     raise InputError(f"{self.path}: file changed while being read")
                 left -= got
             js = JsonStream(fp, str(self.path), offset=offset)
-            for kind, node, _ in self._walk_zookeeper(js.iter_string("zookeeper")):
-                yield node  # type: ignore[misc]
+            for _kind, node, _ in self._walk_zookeeper(js.iter_string("zookeeper")):
+                yield node
 
-    def _walk_cassandra(self, js: JsonStream, want_cells: bool, tables: set[TableRef] | None):
+    def _walk_cassandra(self, js: JsonStream, want_cells: bool, tables: set[TableRef] | None
+                        ) -> Iterator[_Table | _Cell]:
         for keyspace in js.iter_object("cassandra"):
             if keyspace not in KNOWN_TABLES:
                 # a cluster would take it, but no TF reader (nor tfdata) would ever see it again
@@ -190,7 +200,7 @@ class DumpSource:
                     if empty and wanted:
                         yield ("cell", ref, empty_row(key))
 
-    def _walk_zookeeper(self, pieces: Iterator[str]) -> Iterator[tuple[str, object, object]]:
+    def _walk_zookeeper(self, pieces: Iterator[str]) -> Iterator[_Znode]:
         """Paths are checked by parse_dump_path; the first path's form (leading '/' or not) holds for
         all. Duplicates are refused, not merged: the paths seen are kept in a dict, which is fine
         because a TF cluster has tens of thousands of znodes, not millions."""
@@ -218,33 +228,34 @@ class DumpSource:
     def tables(self) -> list[TableRef]:
         if self._tables is None:
             found = []
-            for kind, ref, _ in self._walk(False, False):
-                if kind == "table":
-                    found.append(ref)
-                elif kind == "znode":
+            for item in self._walk(False, False):
+                if item[0] == "table":
+                    found.append(item[1])
+                elif item[0] == "znode":
                     break
             self._tables = found
         return list(self._tables)
 
     def cells(self, tables: Iterable[TableRef] | None = None) -> Iterator[tuple[TableRef, Cell]]:
         wanted = set(tables) if tables is not None else None
-        for kind, ref, cell in self._walk(True, False, wanted):
-            if kind == "cell":
-                yield ref, cell  # type: ignore[misc]
+        for item in self._walk(True, False, wanted):
+            if item[0] == "cell":
+                yield item[1], item[2]
 
     def znodes(self) -> Iterator[ZNode]:
         if self._zk_at is not None and self._zk_at[1] == self._identity():
             yield from self._walk_znodes_only(self._zk_at[0])
             return
-        for kind, node, _ in self._walk(False, True):
-            if kind == "znode":
-                yield node  # type: ignore[misc]
+        for item in self._walk(False, True):
+            if item[0] == "znode":
+                yield item[1]
 
     def range_hashes(self, tables: Iterable[TableRef] | None = None) -> dict[TableRef, dict[int, RangeHash]]:
         """Per-range hashes from one pass over the file (a snapshot stores them)."""
         return streamed_range_hashes(self.cells, list(tables) if tables is not None else self.tables())
 
-    def snapshot_into(self, writer, tables: list[TableRef], readers: int = 1, on_cell=None, meanwhile=None) -> None:
+    def snapshot_into(self, writer: SnapshotWriter, tables: list[TableRef], readers: int = 1,
+                      on_cell: Callable[[], None] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
         """Cells into a snapshot writer in one stream (``readers``: for live clusters only)."""
         stream_into(self, writer, tables, on_cell, meanwhile)
 
@@ -336,13 +347,17 @@ def _read_znode(js: JsonStream, context: str) -> tuple[str, str, tuple[int, ...]
     """One zookeeper item, [path, [data, stat]]: data a string or null, stat null or 11 integers."""
     m = js.match(_ZNODE)
     if m is not None:
-        path, data, stat = m.group(1), m.group(2) or "", m.group(3)
+        path, data, stat_text = m.group(1), m.group(2) or "", m.group(3)
         path = _unescape(js, path, context) if "\\" in path else path
         data = _unescape(js, data, context) if "\\" in data else data
-        fields = None if stat is None else [_int64(f.strip(" \t\n\r")) for f in stat.split(",")]
-        if fields is not None and None in fields:
-            name = STAT_FIELDS[fields.index(None)]
-            raise js.error(f"stat {name} is outside the 64-bit integer range", context)
+        fields: list[int] | None = None
+        if stat_text is not None:
+            fields = []
+            for i, field_text in enumerate(stat_text.split(",")):
+                value = _int64(field_text.strip(" \t\n\r"))
+                if value is None:
+                    raise js.error(f"stat {STAT_FIELDS[i]} is outside the 64-bit integer range", context)
+                fields.append(value)
         _check_blob_text(js, data, "the data", context)
         return path, data, None if fields is None else tuple(fields)
     shape = "[path, [data, stat]]"

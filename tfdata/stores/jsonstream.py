@@ -13,8 +13,8 @@ import io
 import json
 import re
 import zlib
-from json.decoder import scanstring
-from typing import Iterator, TextIO
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public at runtime (C scanner), not in typeshed
+from typing import Iterator, Protocol
 
 from ..errors import InputError
 
@@ -40,8 +40,14 @@ def describe(char: str) -> str:
     return repr(char) if char.isprintable() else f"U+{ord(char):04X}"
 
 
+class TextReader(Protocol):
+    """What a JsonStream reads: a text file, or a PiecesReader."""
+
+    def read(self, size: int, /) -> str: ...
+
+
 class JsonStream:
-    def __init__(self, fp: TextIO, source: str, offset: int = 0) -> None:
+    def __init__(self, fp: TextReader, source: str, offset: int = 0) -> None:
         self._fp = fp
         self.source = source
         self._buf = ""
@@ -90,7 +96,9 @@ class JsonStream:
         if self._pos < len(self._buf) and self._buf[self._pos] not in _WS_CHARS:
             return self._buf[self._pos]
         while True:
-            self._pos = _WS.match(self._buf, self._pos).end()
+            ws = _WS.match(self._buf, self._pos)
+            assert ws is not None  # a '*' pattern matches everywhere, if only the empty string
+            self._pos = ws.end()
             if self._pos < len(self._buf):
                 return self._buf[self._pos]
             if not self._fill():
@@ -106,11 +114,13 @@ class JsonStream:
             raise self.error(f"expected {expected} but found {describe(got)}", context)
         self._pos += 1
 
-    def _take(self, pattern: re.Pattern) -> str:
-        """The longest run of ``pattern`` from here, across buffer edges."""
+    def _take(self, pattern: re.Pattern[str]) -> str:
+        """The longest run of ``pattern`` (a '*' pattern: it matches everywhere) from here, across buffer edges."""
         pieces = []
         while True:
-            end = pattern.match(self._buf, self._pos).end()
+            run = pattern.match(self._buf, self._pos)
+            assert run is not None, "_take needs a pattern that matches the empty string"
+            end = run.end()
             pieces.append(self._buf[self._pos:end])
             self._pos = end
             if end < len(self._buf) or not self._fill():

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import get_profile
 from ..errors import InputError
 from ..outfile import check_input
+
+if TYPE_CHECKING:
+    from .base import Source
+    from .cluster import ClusterStore
 
 SNAPSHOT_SUFFIX = ".tfsnap"
 
@@ -32,7 +37,7 @@ def classify(spec: str) -> str:
 
 
 def open_source(spec: str, config_path: str | None = None, issu_conf: str | None = None,
-                with_zookeeper: bool = True, defer_integrity: bool = False):
+                with_zookeeper: bool = True, defer_integrity: bool = False) -> Source:
     """``defer_integrity``: a snapshot's seal is checked by the caller (SnapshotSource.check_integrity)."""
     kind = classify(spec)
     if kind == "dump":
@@ -50,7 +55,7 @@ def open_source(spec: str, config_path: str | None = None, issu_conf: str | None
     return ClusterStore(get_profile(spec, config_path, issu_conf), with_zookeeper=with_zookeeper)
 
 
-def open_cluster(profile_name: str, config_path: str | None = None, issu_conf: str | None = None):
+def open_cluster(profile_name: str, config_path: str | None = None, issu_conf: str | None = None) -> ClusterStore:
     from .cluster import ClusterStore
 
     return ClusterStore(get_profile(profile_name, config_path, issu_conf))

@@ -11,7 +11,11 @@ import json
 import logging
 import ssl
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pika
+    from pika.adapters.blocking_connection import BlockingChannel
 
 from ..config import RabbitConfig
 from ..errors import ConnectionFailed
@@ -24,7 +28,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 
-def parameters(cfg: RabbitConfig, host: str | None = None, heartbeat: int = 30):
+def parameters(cfg: RabbitConfig, host: str | None = None, heartbeat: int = 30) -> pika.ConnectionParameters:
     import pika
 
     ctx = client_context(cfg.tls)
@@ -36,12 +40,12 @@ def parameters(cfg: RabbitConfig, host: str | None = None, heartbeat: int = 30):
         heartbeat=heartbeat)
 
 
-def connect(cfg: RabbitConfig, what: str = "rabbitmq"):
+def connect(cfg: RabbitConfig, what: str = "rabbitmq") -> pika.BlockingConnection:
     """A BlockingConnection to the first broker of the list that answers."""
     import pika
     from pika.exceptions import AMQPConnectionError, ProbableAuthenticationError
 
-    errors = []
+    errors: list[str] = []
     for host in cfg.hosts:
         try:
             return pika.BlockingConnection(parameters(cfg, host))
@@ -66,26 +70,26 @@ def broker_errors() -> tuple[type[BaseException], ...]:
     return AMQPError, OSError, ConnectionFailed
 
 
-def publish_notification(channel, body: bytes, headers: dict | None = None) -> None:
+def publish_notification(channel: BlockingChannel, body: bytes, headers: dict | None = None) -> None:
     """Publish a config notification on TF's exchange as the API servers do (JSON, not persistent)."""
     import pika
 
     channel.basic_publish(EXCHANGE, "", body, pika.BasicProperties(content_type="application/json", headers=headers))
 
 
-def send_to_queue(channel, queue: str, body: bytes, headers: dict | None = None) -> None:
+def send_to_queue(channel: BlockingChannel, queue: str, body: bytes, headers: dict | None = None) -> None:
     """Put a message straight on one of our durable queues, persistent (e.g. the dead-letter queue)."""
     import pika
 
     channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2, headers=headers))
 
 
-def declare_exchange(channel) -> None:
+def declare_exchange(channel: BlockingChannel) -> None:
     """Same attributes TF uses (fanout, non-durable), so declaring never conflicts with it."""
     channel.exchange_declare(EXCHANGE, exchange_type="fanout", durable=False, auto_delete=False)
 
 
-def declare_capture_queue(channel, queue: str):
+def declare_capture_queue(channel: BlockingChannel, queue: str) -> BlockingChannel:
     """Declare our queue bound to TF's exchange; returns the channel to keep using.
 
     A quorum queue: TF publishes its notifications without asking for persistence, and a classic
@@ -106,7 +110,7 @@ def declare_capture_queue(channel, queue: str):
     return channel
 
 
-def _exists(channel, queue: str) -> bool:
+def _exists(channel: BlockingChannel, queue: str) -> bool:
     from pika.exceptions import ChannelClosedByBroker
 
     probe = channel.connection.channel()
@@ -142,7 +146,7 @@ class Notification:
             peers.add(obj["parent_uuid"])
         for key, value in obj.items():
             if key.endswith("_refs") and isinstance(value, list):
-                peers.update(ref.get("uuid") for ref in value if isinstance(ref, dict) and ref.get("uuid"))
+                peers.update(uuid for ref in value if isinstance(ref, dict) and (uuid := ref.get("uuid")))
         return peers
 
 
@@ -159,7 +163,7 @@ class ChangeCapture:
 
     def drain(self) -> list[Notification]:
         """Every notification waiting now (acked: ones that do not parse are not ours to retry)."""
-        out = []
+        out: list[Notification] = []
         while True:
             method, _, body = self.channel.basic_get(self.queue, auto_ack=False)
             if method is None:

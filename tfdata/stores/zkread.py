@@ -29,7 +29,7 @@ _HEADER = struct.Struct("!ii")
 
 
 def _endpoints(hosts: str) -> list[tuple[str, int]]:
-    out = []
+    out: list[tuple[str, int]] = []
     for item in hosts.split(","):
         item = item.strip()
         if not item:
@@ -58,7 +58,7 @@ class BulkReader:
 
     # ------------------------------------------------------------------ session
     def _open(self) -> None:
-        errors = []
+        errors: list[str] = []
         for host, port in _endpoints(self.cfg.hosts):
             try:
                 sock = socket.create_connection((host, port), timeout=self.cfg.timeout)
@@ -66,6 +66,7 @@ class BulkReader:
                     from ..tls import client_context
 
                     ctx = client_context(self.cfg.tls)
+                    assert ctx is not None  # client_context gives a context whenever tls is enabled
                     ctx.check_hostname = False  # as kazoo does: the chain is verified, the name is not
                     sock = ctx.wrap_socket(sock, server_hostname=host)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -82,14 +83,19 @@ class BulkReader:
             return
         raise ConnectionFailed(f"{self.what} {self.cfg.hosts}: cannot open a read session ({'; '.join(errors)})")
 
+    def _session(self) -> socket.socket:
+        """The open session's socket (every request path opens one first)."""
+        assert self._sock is not None, "no ZooKeeper session: _open() first"
+        return self._sock
+
     def _handshake(self) -> None:
         body = Connect(0, 0, self._session_ms, 0, b"\x00" * 16, False).serialize()
-        self._sock.sendall(_LEN.pack(len(body)) + body)
+        self._session().sendall(_LEN.pack(len(body)) + body)
         Connect.deserialize(self._frame(), 0)
         if self.cfg.auth_scheme:
             body = _HEADER.pack(_AUTH_XID, Auth.type) + Auth(0, self.cfg.auth_scheme,
                                                              self.cfg.auth_credential or "").serialize()
-            self._sock.sendall(_LEN.pack(len(body)) + body)
+            self._session().sendall(_LEN.pack(len(body)) + body)
             header, _ = ReplyHeader.deserialize(self._frame(), 0)
             if header.err:
                 raise ConnectionFailed(f"{self.what} {self.cfg.hosts}: authentication failed")
@@ -103,7 +109,7 @@ class BulkReader:
                     frame = bytes(self._buf[4:4 + size])
                     del self._buf[:4 + size]
                     return frame
-            chunk = self._sock.recv(1 << 20)
+            chunk = self._session().recv(1 << 20)
             if not chunk:
                 raise ConnectionResetError("server closed the connection")
             self._buf += chunk
@@ -116,7 +122,7 @@ class BulkReader:
                 self._sock = None
 
     # ------------------------------------------------------------------ requests
-    def _many(self, request_class, paths: list[str]) -> list:
+    def _many(self, request_class: type[GetData] | type[GetChildren], paths: list[str]) -> list:
         """Replies for ``paths`` in order: the parsed payload, or None where the node is gone."""
         if self._sock is None or time.monotonic() - self._last_io > self.cfg.timeout:
             self.close()  # idle too long for the session: a fresh one is cheaper than pings
@@ -130,7 +136,7 @@ class BulkReader:
                 self._xid += 1
                 body = _HEADER.pack(self._xid, request_class.type) + request_class(path, False).serialize()
                 payload += _LEN.pack(len(body)) + body
-            self._sock.sendall(payload)
+            self._session().sendall(payload)
             expected = first
             while expected <= self._xid:
                 frame = self._frame()

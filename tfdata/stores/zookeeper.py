@@ -8,12 +8,18 @@ server's to assign, which is why comparisons look at path and data only.
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from ..config import Profile, ZookeeperConfig
 from ..errors import ConnectionFailed
 from ..model.zk import EXIM_IGNORED_NAMES, ZNode, tf_roots
 from .base import SourceInfo
+
+if TYPE_CHECKING:
+    from kazoo.client import KazooClient
+    from kazoo.protocol.serialization import ZnodeStat
+
+    from .zkread import BulkReader
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +30,11 @@ _TXN_OPS = 200  # small transactions: the server keeps recent requests in memory
 ZnodeChange = tuple[str, str, bytes]
 
 
-def connect(cfg: ZookeeperConfig, what: str = "zookeeper"):
+def connect(cfg: ZookeeperConfig, what: str = "zookeeper") -> KazooClient:
     from kazoo.client import KazooClient
     from kazoo.handlers.threading import KazooTimeoutError
 
-    kwargs = {}
+    kwargs: dict[str, object] = {}
     if cfg.auth_scheme:
         kwargs["auth_data"] = [(cfg.auth_scheme, cfg.auth_credential or "")]
         if cfg.auth_scheme == "digest":
@@ -68,7 +74,7 @@ class ZookeeperStore:
         self.profile = profile
         self.prefix = profile.prefix
         self.info = SourceInfo("cluster", profile.name, profile.prefix)
-        self._bulk = None
+        self._bulk: BulkReader | None = None
         what = f"zookeeper of profile '{profile.name}'"
         self.client = connect(profile.zookeeper, what)
         try:
@@ -135,7 +141,8 @@ class ZookeeperStore:
                 base = path.rstrip("/")
                 pending.extend(f"{base}/{k}" for k in sorted(kids) if k not in EXIM_IGNORED_NAMES)
 
-    def _bulk_calls(self):
+    def _bulk_calls(self) -> tuple[Callable[[list[str]], list[tuple[bytes, ZnodeStat] | None]],
+                                   Callable[[list[str]], list[list[str] | None]]]:
         """(get_many, children_many): the bulk reader's when it can serve this profile, else kazoo's."""
         from . import zkread
 

@@ -80,6 +80,7 @@ class TableHasher:
             self._row_hash.rows += 1
             self._row_prefix = self.table.encode() + _SEP + text_to_blob(cell.key) + _SEP
         content, timed = cell_hashes(self._row_prefix, cell)
+        assert self._row_hash is not None  # set with _last_key, which was just set if it was not already
         self._row_hash.add(content, timed, 1 if cell.column is not None else 0)
         self._row_content = (self._row_content + content) % _MOD
         self._row_timed = (self._row_timed + timed) % _MOD
@@ -114,7 +115,7 @@ def to_blob(value: int) -> bytes:
     return value.to_bytes(16, "big")
 
 
-def combine_hex(values) -> str:
+def combine_hex(values: Iterable[str]) -> str:
     total = 0
     for v in values:
         total = (total + int(v, 16)) % _MOD

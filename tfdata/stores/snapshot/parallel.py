@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import queue
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ...errors import TfdataError
 from ...model.cells import TableRef
@@ -22,12 +22,21 @@ from ..cassandra import CassandraStore
 from ..tokens import token_ranges
 from .store import SnapshotWriter
 
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+    from multiprocessing.sharedctypes import Synchronized
+
+    from ...config import Profile
+
+    _Sums = dict[tuple[str, str], dict[int, tuple[int, int, int, int]]]  # SnapshotWriter.finish_part()
+    _Result = tuple[int, _Sums | None, TfdataError | None]  # reader index, its sums or its error
+
 RANGES_PER_READER = 32
 _PROGRESS_EVERY = 2000
 
 
-def _read_share(profile, tables: list[TableRef], ranges: list[tuple[int, int]], part: str, counter, results,
-                index: int) -> None:
+def _read_share(profile: Profile, tables: list[TableRef], ranges: list[tuple[int, int]], part: str,
+                counter: Synchronized[int], results: Queue[_Result], index: int) -> None:
     """Reader process: these token ranges of every table into the part file; its sums (or its
     error) go back on ``results``."""
     try:
@@ -54,7 +63,7 @@ def _read_share(profile, tables: list[TableRef], ranges: list[tuple[int, int]], 
         results.put((index, None, exc if isinstance(exc, TfdataError) else TfdataError(f"{type(exc).__name__}: {exc}")))
 
 
-def read_in_parallel(profile, writer: SnapshotWriter, tables: list[TableRef], processes: int,
+def read_in_parallel(profile: Profile, writer: SnapshotWriter, tables: list[TableRef], processes: int,
                      on_cell: Callable[[], None] | None = None,
                      meanwhile: Callable[[], None] | None = None) -> None:
     """Every cell of ``tables`` into ``writer`` through ``processes`` readers (cell-less rows of
@@ -62,7 +71,7 @@ def read_in_parallel(profile, writer: SnapshotWriter, tables: list[TableRef], pr
     that fails stops the others; its error is raised here and no part is left behind."""
     context = multiprocessing.get_context("spawn")  # the driver's threads and sockets do not survive fork
     counter = context.Value("q", 0)
-    results = context.Queue()
+    results: Queue[_Result] = context.Queue()
     ranges = token_ranges(processes * RANGES_PER_READER)
     parts = [writer.path.with_name(f".{writer.path.name}.part{i}-{os.getpid()}") for i in range(processes)]
     readers = [context.Process(target=_read_share, daemon=True, name=f"tfdata-snapshot-reader-{i}",
@@ -73,7 +82,7 @@ def read_in_parallel(profile, writer: SnapshotWriter, tables: list[TableRef], pr
             reader.start()
         if meanwhile is not None:
             meanwhile()
-        sums: dict[int, dict] = {}
+        sums: dict[int, _Sums] = {}
         exited: dict[int, float] = {}  # reader -> when it was first seen gone without a result
         reported = 0
         while len(sums) < processes:
@@ -89,6 +98,7 @@ def read_in_parallel(profile, writer: SnapshotWriter, tables: list[TableRef], pr
             else:
                 if error is not None:
                     raise error
+                assert part_sums is not None  # a reader sends its sums or its error
                 sums[index] = part_sums
             if on_cell is not None:
                 for _ in range(counter.value - reported):

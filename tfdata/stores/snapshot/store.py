@@ -20,7 +20,7 @@ import sqlite3
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import sqlite_utils
 
@@ -70,8 +70,8 @@ def _object_row(obj: TfObject, rng: int) -> tuple:
     props: dict[str, Any] = dict(obj.props)
     for name, items in obj.list_props.items():
         props[name] = [value for _, value in items]
-    for name, items in obj.map_props.items():
-        props[name] = list(items.values())
+    for name, entries in obj.map_props.items():
+        props[name] = list(entries.values())
     refs = [{"type": t, "uuid": u, "value": v} for (t, u), v in obj.refs.items()]
     return (obj.uuid, obj.type, json.dumps(obj.fq_name, ensure_ascii=False) if obj.fq_name is not None else None,
             obj.fq_name_str or None, obj.parent_type, obj.parent[1] if obj.parent else None,
@@ -108,7 +108,7 @@ class SnapshotWriter:
         self._cells: list[tuple] = []
         self._row_hashes: list[tuple] = []
         self._objects: list[tuple] = []
-        self._row_key: tuple | None = None
+        self._row_key: str | None = None  # the key of the object row being collected
         self._row_cells: list[Cell] = []
         self._table: TableRef | None = None  # add_cell's current table, its hasher, and row key
         self._hasher: TableHasher | None = None
@@ -129,6 +129,7 @@ class SnapshotWriter:
             self._table, self._hasher = table, self.hashers[table]
             self._objects_table = table.keyspace == CONFIG_KEYSPACE and table.table == UUID_TABLE
             self._key = None
+        assert self._hasher is not None  # set with _table: it starts None, so a first cell always sets both
         rng = self._hasher.add(cell)
         if self._objects_table:
             self._collect_object_cell(cell, rng)
@@ -143,7 +144,7 @@ class SnapshotWriter:
         if len(self._cells) >= _BATCH:
             self._flush_cells()
 
-    def _row_hash_sink(self, table: TableRef):
+    def _row_hash_sink(self, table: TableRef) -> Callable[[str, int, int, int], None]:
         def sink(key: str, rng: int, content: int, timed: int) -> None:
             self._row_hashes.append((table.keyspace, table.table, text_to_blob(key), rng, to_blob(content),
                                      to_blob(timed)))
@@ -291,6 +292,7 @@ class SnapshotWriter:
         self.conn.close()
         seal(self._tmp)
         os.chmod(self._tmp, 0o600)
+        assert self._out is not None, "a part writer ends with finish_part(), not finish()"
         self._out.publish()
         return manifest
 
@@ -305,7 +307,8 @@ class SnapshotWriter:
                 self._tmp.unlink(missing_ok=True)
 
 
-def recompute_hashes(conn: sqlite3.Connection, on_row=None) -> dict[TableRef, TableHasher]:
+def recompute_hashes(conn: sqlite3.Connection, on_row: Callable[[TableRef, str, int, int, int], None] | None = None
+                     ) -> dict[TableRef, TableHasher]:
     """Range hashes of every table, recomputed by streaming the stored cells (nothing held but
     64 sums per table); ``on_row(table, key, range, content, timed)`` sees each row's hashes."""
     hashers = {}
@@ -464,7 +467,8 @@ class SnapshotSource:
                               (table.keyspace, table.table))}
         return out
 
-    def snapshot_into(self, writer, tables: list[TableRef], readers: int = 1, on_cell=None, meanwhile=None) -> None:
+    def snapshot_into(self, writer: SnapshotWriter, tables: list[TableRef], readers: int = 1,
+                      on_cell: Callable[[], None] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
         """Cells into a snapshot writer in one stream (``readers``: for live clusters only)."""
         stream_into(self, writer, tables, on_cell, meanwhile)
 
