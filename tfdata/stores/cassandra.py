@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol
 
 from ..config import CassandraConfig, Profile
 from ..errors import ConnectionFailed, InputError
@@ -226,7 +226,8 @@ class CassandraStore:
     def record_irregularities(self, table: TableRef, cells: list[Cell]) -> None:
         ks = physical_keyspace(META_KEYSPACE, self.prefix)
         self.session.execute(f"CREATE KEYSPACE IF NOT EXISTS {_quote(ks)} WITH replication = "
-                             f"{{'class': 'SimpleStrategy', 'replication_factor': {max(1, len(self.profile.cassandra.hosts))}}}")
+                             "{'class': 'SimpleStrategy', 'replication_factor': "
+                             f"{max(1, len(self.profile.cassandra.hosts))}}}")
         self.session.execute(f"CREATE TABLE IF NOT EXISTS {self._meta_table()} (keyspace_name text, table_name text, "
                              "key blob, column1 blob, literal text, writetime bigint, empty_row boolean, "
                              "PRIMARY KEY ((keyspace_name, table_name), key, column1))")
@@ -248,7 +249,8 @@ class CassandraStore:
                              timeout=120)
 
     def table_cells(self, table: TableRef, ranges: list[tuple[int, int]] | None = None) -> Iterator[Cell]:
-        """One table, rows contiguous (row order = token order), bounded memory."""
+        """One table, rows contiguous (row order = token order), bounded memory: worker threads
+        read the token ranges, each into a small queue of its own, consumed in range order."""
         stmt = self._prepare(
             f"SELECT key, column1, value, WRITETIME(value) FROM {self.physical(table)} "
             "WHERE token(key) > ? AND token(key) <= ?")
@@ -258,54 +260,55 @@ class CassandraStore:
             work.put((index, rng))
         outputs: list[queue.Queue[_Chunk]] = [queue.Queue(maxsize=4) for _ in ranges]
         stop = threading.Event()
-
-        def worker() -> None:
-            while not stop.is_set():
-                try:
-                    index, (start, end) = work.get_nowait()
-                except queue.Empty:
-                    return
-                out = outputs[index]
-                try:
-                    bound = stmt.bind((start, end))
-                    bound.fetch_size = self.fetch_size
-                    result = self.session.execute(bound, execution_profile=TUPLES)
-                    batch: list = []
-                    for row in result:
-                        if stop.is_set():
-                            return
-                        batch.append((row[0], row[1], row[2], row[3]))
-                        if len(batch) >= self.fetch_size:
-                            out.put(_Chunk(batch, row_open=True))
-                            batch = []
-                    out.put(_Chunk(batch, row_open=False, done=True))
-                except BaseException as exc:  # surfaced in the consumer
-                    out.put(_Chunk([], False, True, exc))
-
-        threads = [threading.Thread(target=worker, daemon=True, name=f"scan-{table.table}-{i}")
+        threads = [threading.Thread(target=self._scan_ranges, args=(stmt, work, outputs, stop), daemon=True,
+                                    name=f"scan-{table.table}-{i}")
                    for i in range(min(self.workers, len(ranges)))]
         for t in threads:
             t.start()
         try:
-            # Ranges are consumed in order; each range's cells are contiguous, so rows are too.
-            for out in outputs:
-                while True:
-                    chunk: _Chunk = out.get()
-                    if chunk.error is not None:
-                        raise ConnectionFailed(f"cassandra of profile '{self.profile.name}': reading {table} failed "
-                                               f"({_short(chunk.error)})")
-                    for key, column, value, ts in chunk.cells:
-                        yield Cell(blob_to_text(key), blob_to_text(column), value if value is not None else "", ts)
-                    if chunk.done:
-                        break
+            yield from self._cells_in_range_order(table, outputs)
         finally:
             stop.set()
-            for out in outputs:  # unblock producers waiting on a full queue
-                try:
-                    while True:
-                        out.get_nowait()
-                except queue.Empty:
-                    pass
+            _unblock(outputs)
+
+    def _scan_ranges(self, stmt: Any, work: "queue.Queue[tuple[int, tuple[int, int]]]",
+                     outputs: "list[queue.Queue[_Chunk]]", stop: threading.Event) -> None:
+        """A worker thread: takes ranges until none is left, pages each into its range's queue;
+        an error is passed on in the queue, for the consumer to raise."""
+        while not stop.is_set():
+            try:
+                index, (start, end) = work.get_nowait()
+            except queue.Empty:
+                return
+            out = outputs[index]
+            try:
+                bound = stmt.bind((start, end))
+                bound.fetch_size = self.fetch_size
+                result = self.session.execute(bound, execution_profile=TUPLES)
+                batch: list = []
+                for row in result:
+                    if stop.is_set():
+                        return
+                    batch.append((row[0], row[1], row[2], row[3]))
+                    if len(batch) >= self.fetch_size:
+                        out.put(_Chunk(batch, row_open=True))
+                        batch = []
+                out.put(_Chunk(batch, row_open=False, done=True))
+            except BaseException as exc:  # surfaced in the consumer
+                out.put(_Chunk([], False, True, exc))
+
+    def _cells_in_range_order(self, table: TableRef, outputs: "list[queue.Queue[_Chunk]]") -> Iterator[Cell]:
+        """Ranges consumed in order; each range's cells are contiguous, so rows are too."""
+        for out in outputs:
+            while True:
+                chunk: _Chunk = out.get()
+                if chunk.error is not None:
+                    raise ConnectionFailed(f"cassandra of profile '{self.profile.name}': reading {table} failed "
+                                           f"({_short(chunk.error)})")
+                for key, column, value, ts in chunk.cells:
+                    yield Cell(blob_to_text(key), blob_to_text(column), value if value is not None else "", ts)
+                if chunk.done:
+                    break
 
     def token_range_cells(self, table: TableRef, lo: int, hi: int) -> Iterator[Cell]:
         """Cells with lo <= token(key) <= hi, in Cassandra's order (token, key bytes, column bytes)."""
@@ -340,7 +343,8 @@ class CassandraStore:
         return [Cell(key, blob_to_text(r[0]), r[1] if r[1] is not None else "", r[2]) for r in rows]
 
     def cell(self, table: TableRef, key: str, column: str) -> Cell | None:
-        stmt = self._prepare(f"SELECT value, WRITETIME(value) FROM {self.physical(table)} WHERE key = ? AND column1 = ?")
+        stmt = self._prepare(f"SELECT value, WRITETIME(value) FROM {self.physical(table)} "
+                             "WHERE key = ? AND column1 = ?")
         row = self.session.execute(stmt, (text_to_blob(key), text_to_blob(column)), execution_profile=TUPLES).one()
         return None if row is None else Cell(key, column, row[0] if row[0] is not None else "", row[1])
 
@@ -503,7 +507,8 @@ class CassandraStore:
         for table, actions in changes:
             statements += [(batch, ()) for batch, _ in self._insert_batches(table, actions.writes, now)]
             if actions.cell_deletes:
-                stmt = self._prepare(f"DELETE FROM {self.physical(table)} USING TIMESTAMP ? WHERE key = ? AND column1 = ?")
+                stmt = self._prepare(f"DELETE FROM {self.physical(table)} USING TIMESTAMP ? "
+                                     "WHERE key = ? AND column1 = ?")
                 statements += [(stmt, (ts, text_to_blob(k), text_to_blob(c))) for k, c, ts in actions.cell_deletes]
             if actions.row_deletes:
                 stmt = self._prepare(f"DELETE FROM {self.physical(table)} USING TIMESTAMP ? WHERE key = ?")
@@ -522,7 +527,8 @@ class CassandraStore:
                 raise ConnectionFailed(f"cassandra: delete in {table} failed ({_short(result)})")
         return len(args)
 
-    def delete_cells(self, table: TableRef, cells: Iterable[tuple[str, str]], timestamp: int, concurrency: int = 32) -> int:
+    def delete_cells(self, table: TableRef, cells: Iterable[tuple[str, str]], timestamp: int,
+                     concurrency: int = 32) -> int:
         from cassandra.concurrent import execute_concurrent_with_args
 
         stmt = self._prepare(f"DELETE FROM {self.physical(table)} USING TIMESTAMP ? WHERE key = ? AND column1 = ?")
@@ -553,3 +559,13 @@ class PendingRead:
             return []
         return [Cell(blob_to_text(k), blob_to_text(c), v if v is not None else "", ts)
                 for k, c, v, ts in self._future.result()]
+
+
+def _unblock(outputs: "list[queue.Queue[_Chunk]]") -> None:
+    """Empty the range queues, so producers blocked on a full one see the stop."""
+    for out in outputs:
+        try:
+            while True:
+                out.get_nowait()
+        except queue.Empty:
+            pass

@@ -54,8 +54,10 @@ def connect(cfg: RabbitConfig, what: str = "rabbitmq") -> pika.BlockingConnectio
         except AMQPConnectionError as exc:
             text = repr(exc)
             if "ACCESS_REFUSED" in text or "403" in text:
-                raise ConnectionFailed(f"{what} {host}:{cfg.port}: authentication failed (check user/password)") from None
-            hint = "" if cfg.tls.enabled or "IncompatibleProtocol" not in text else " (does the port expect TLS? set tls in the profile)"
+                raise ConnectionFailed(f"{what} {host}:{cfg.port}: authentication failed "
+                                       "(check user/password)") from None
+            hint = ("" if cfg.tls.enabled or "IncompatibleProtocol" not in text
+                    else " (does the port expect TLS? set tls in the profile)")
             errors.append(f"{host}:{cfg.port}: {exc.__class__.__name__}{hint}")
         except (OSError, ssl.SSLError) as exc:
             errors.append(f"{host}:{cfg.port}: {tls_reason(exc)}")

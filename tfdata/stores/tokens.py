@@ -52,4 +52,4 @@ def token_ranges(splits: int) -> list[tuple[int, int]]:
     """(start, end] pairs covering the whole ring, for scans by ``token(key) > start AND <= end``."""
     step = (MAX_TOKEN - MIN_TOKEN) // splits
     bounds = [MIN_TOKEN + i * step for i in range(splits)] + [MAX_TOKEN]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(zip(bounds[:-1], bounds[1:], strict=True))

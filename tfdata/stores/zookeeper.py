@@ -125,7 +125,7 @@ class ZookeeperStore:
         while pending:
             batch = [pending.popleft() for _ in range(min(_PIPELINE, len(pending)))]
             parents = []
-            for path, got in zip(batch, get_many(batch)):
+            for path, got in zip(batch, get_many(batch), strict=True):
                 if got is None:
                     continue  # absent root, or deleted while we walked
                 data, stat = got
@@ -135,7 +135,7 @@ class ZookeeperStore:
                     yield ZNode(path, data or b"", tuple(stat), False)
                 if stat.numChildren:
                     parents.append(path)
-            for path, kids in zip(parents, children_many(parents)):
+            for path, kids in zip(parents, children_many(parents), strict=True):
                 if kids is None:
                     continue
                 base = path.rstrip("/")

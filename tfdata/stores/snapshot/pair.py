@@ -40,7 +40,8 @@ class SnapshotPair:
             out.update(t for (t,) in self.conn.execute(f"SELECT DISTINCT type FROM {schema}.objects") if t)
             for table in (FQ_NAME_TABLE, SHARED_TABLE):
                 out.update(blob_to_text(k) for (k,) in self.conn.execute(
-                    f"SELECT DISTINCT key FROM {schema}.cells WHERE keyspace = ? AND tbl = ?", (CONFIG_KEYSPACE, table)))
+                    f"SELECT DISTINCT key FROM {schema}.cells WHERE keyspace = ? AND tbl = ?",
+                    (CONFIG_KEYSPACE, table)))
         return out
 
     def differing_ranges(self, column: str) -> dict[tuple[str, str], list[int]]:
@@ -69,7 +70,8 @@ class SnapshotPair:
             f"""SELECT key, {column} FROM main.row_hashes {where} EXCEPT
                 SELECT key, {column} FROM b.row_hashes {where} ORDER BY 1, 2""", (ks, tbl))}
         keys.update(key for (key,) in self.conn.execute(
-            f"SELECT key FROM b.row_hashes {where} EXCEPT SELECT key FROM main.row_hashes {where} ORDER BY 1", (ks, tbl)))
+            f"SELECT key FROM b.row_hashes {where} EXCEPT SELECT key FROM main.row_hashes {where} ORDER BY 1",
+            (ks, tbl)))
         return sorted(keys)
 
     def row_cells(self, side: str, ks: str, tbl: str, key: bytes) -> list[Cell] | None:

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import queue
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ...errors import TfdataError
 from ...model.cells import TableRef
@@ -63,6 +63,39 @@ def _read_share(profile: Profile, tables: list[TableRef], ranges: list[tuple[int
         results.put((index, None, exc if isinstance(exc, TfdataError) else TfdataError(f"{type(exc).__name__}: {exc}")))
 
 
+def _collect_results(readers: list, results: "Queue[_Result]", counter: Any,
+                     on_cell: Callable[[], None] | None) -> "dict[int, _Sums]":
+    """Each reader's sums, as they arrive; progress ticks from the shared counter meanwhile. A
+    reader's error is raised here, as is the death of a reader that sent nothing."""
+    sums: dict[int, _Sums] = {}
+    exited: dict[int, float] = {}  # reader -> when it was first seen gone without a result
+    reported = 0
+    while len(sums) < len(readers):
+        try:
+            index, part_sums, error = results.get(timeout=0.25)
+        except queue.Empty:
+            _check_alive(readers, sums, exited)
+        else:
+            if error is not None:
+                raise error
+            assert part_sums is not None  # a reader sends its sums or its error
+            sums[index] = part_sums
+        if on_cell is not None:
+            for _ in range(counter.value - reported):
+                on_cell()
+            reported = counter.value
+    return sums
+
+
+def _check_alive(readers: list, sums: "dict[int, _Sums]", exited: dict[int, float]) -> None:
+    now = time.monotonic()
+    for i, reader in enumerate(readers):
+        if i not in sums and reader.exitcode is not None:
+            if now - exited.setdefault(i, now) > 5:  # its result would have arrived by now
+                raise TfdataError(f"snapshot reader {i} died (exit code {reader.exitcode}); "
+                                  "nothing was written") from None
+
+
 def read_in_parallel(profile: Profile, writer: SnapshotWriter, tables: list[TableRef], processes: int,
                      on_cell: Callable[[], None] | None = None,
                      meanwhile: Callable[[], None] | None = None) -> None:
@@ -82,28 +115,7 @@ def read_in_parallel(profile: Profile, writer: SnapshotWriter, tables: list[Tabl
             reader.start()
         if meanwhile is not None:
             meanwhile()
-        sums: dict[int, _Sums] = {}
-        exited: dict[int, float] = {}  # reader -> when it was first seen gone without a result
-        reported = 0
-        while len(sums) < processes:
-            try:
-                index, part_sums, error = results.get(timeout=0.25)
-            except queue.Empty:
-                now = time.monotonic()
-                for i, reader in enumerate(readers):
-                    if i not in sums and reader.exitcode is not None:
-                        if now - exited.setdefault(i, now) > 5:  # its result would have arrived by now
-                            raise TfdataError(f"snapshot reader {i} died (exit code {reader.exitcode}); "
-                                              "nothing was written") from None
-            else:
-                if error is not None:
-                    raise error
-                assert part_sums is not None  # a reader sends its sums or its error
-                sums[index] = part_sums
-            if on_cell is not None:
-                for _ in range(counter.value - reported):
-                    on_cell()
-                reported = counter.value
+        sums = _collect_results(readers, results, counter, on_cell)
         for reader in readers:
             reader.join()
         for index, part in enumerate(parts):

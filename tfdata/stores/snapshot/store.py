@@ -207,7 +207,8 @@ class SnapshotWriter:
         self._finish_object()
         self._flush_objects()
         blob = text_to_blob(key)
-        self.conn.execute("DELETE FROM cells WHERE keyspace = ? AND tbl = ? AND key = ?", (table.keyspace, table.table, blob))
+        self.conn.execute("DELETE FROM cells WHERE keyspace = ? AND tbl = ? AND key = ?",
+                          (table.keyspace, table.table, blob))
         rng = range_of(key)
         self.conn.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                               [(table.keyspace, table.table, blob, text_to_blob(c.column), c.value, c.writetime,
@@ -233,10 +234,12 @@ class SnapshotWriter:
         self._flush_all()
         self.conn.commit()
         self.conn.close()
-        return {(t.keyspace, t.table): {rng: (h.rows, h.cells, h.content, h.timed) for rng, h in hasher.by_range.items()}
+        return {(t.keyspace, t.table): {rng: (h.rows, h.cells, h.content, h.timed)
+                                        for rng, h in hasher.by_range.items()}
                 for t, hasher in self.hashers.items()}
 
-    def merge_part(self, part: str | os.PathLike, sums: dict[tuple[str, str], dict[int, tuple[int, int, int, int]]]) -> None:
+    def merge_part(self, part: str | os.PathLike,
+                   sums: dict[tuple[str, str], dict[int, tuple[int, int, int, int]]]) -> None:
         """Take a part file's rows (SQLite copies them) and add its sums: range hashes are sums,
         so the order in which the parts read their ranges does not matter."""
         self._flush_cells()
@@ -463,7 +466,8 @@ class SnapshotSource:
         for table in (list(tables) if tables is not None else self.tables()):
             out[table] = {rng: RangeHash(rows, cells, int(content, 16), int(timed, 16))
                           for rng, rows, cells, content, timed in self.conn.execute(
-                              "SELECT range, rows, cells, content, timed FROM range_hashes WHERE keyspace = ? AND tbl = ?",
+                              "SELECT range, rows, cells, content, timed FROM range_hashes "
+                              "WHERE keyspace = ? AND tbl = ?",
                               (table.keyspace, table.table))}
         return out
 
@@ -528,7 +532,8 @@ def content_problems(conn: sqlite3.Connection, manifest: dict[str, Any]) -> list
                             f"vs {expected['content_hash'][:12]})")
     for name in set(fresh["tables"]) - set(manifest.get("tables", {})):
         problems.append(f"table {name} is not in the manifest")
-    if (fresh["znodes_hash"], fresh["all_znodes_hash"]) != (manifest.get("znodes_hash"), manifest.get("all_znodes_hash")):
+    recorded_znodes = (manifest.get("znodes_hash"), manifest.get("all_znodes_hash"))
+    if (fresh["znodes_hash"], fresh["all_znodes_hash"]) != recorded_znodes:
         problems.append("ZooKeeper nodes differ from the manifest hash")
     stored = {(k, t, r): (n, c, ti) for k, t, r, n, c, ti in conn.execute(
         "SELECT keyspace, tbl, range, cells, content, timed FROM range_hashes")}
