@@ -24,6 +24,42 @@ def _one_line(exc: click.UsageError) -> click.UsageError:
     return OneLineUsageError(exc.format_message(), exc.ctx)
 
 
+def _store_global(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Keep a global option in the root context's obj, wherever it stood on the command line (the
+    commands read it from there); given twice with different values is a usage error, not a guess."""
+    if value is None or ctx.resilient_parsing:
+        return
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {}
+    earlier = root.obj.get(param.name)
+    if earlier is not None and earlier != value:
+        raise click.UsageError(f"{param.opts[0]} given twice: {earlier!r} and {value!r}", ctx)
+    root.obj[param.name] = value
+
+
+def global_options() -> list[click.Option]:
+    """Options every command accepts before or after its name (`tfdata --config f.toml load ...`
+    and `tfdata load ... --config f.toml`); new instances for each command that gets them."""
+    return [
+        click.Option(["--config", "config_path"], type=click.Path(dir_okay=False), default=None,
+                     expose_value=False, callback=_store_global,
+                     help="tfdata.toml with cluster profiles (default: ./tfdata.toml or $TFDATA_CONFIG)."),
+        click.Option(["--issu-conf", "issu_conf"], type=click.Path(dir_okay=False), default=None,
+                     expose_value=False, callback=_store_global,
+                     help="Read profiles 'old' and 'new' from an existing contrail-issu.conf."),
+    ]
+
+
+def add_global_options(command: click.Command) -> None:
+    """Give ``command``, and every subcommand of a group, the global options (once)."""
+    names = {param.name for param in command.params}
+    command.params.extend(option for option in global_options() if option.name not in names)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_global_options(sub)
+
+
 class TfdataGroup(click.Group):
     """Turns library and usage errors into one-line messages and the documented exit codes."""
 
@@ -38,7 +74,9 @@ class TfdataGroup(click.Group):
         if name not in self.commands and name in self.lazy:
             from .commands import load_command
 
-            self.add_command(load_command(self.lazy[name][0], name, self.lazy[name][1]), name)
+            command = load_command(self.lazy[name][0], name, self.lazy[name][1])
+            add_global_options(command)  # group-level: also for commands whose module does not know them
+            self.add_command(command, name)
         return super().get_command(ctx, name)
 
     def make_context(self, *args, **kwargs) -> click.Context:
@@ -65,16 +103,13 @@ class TfdataGroup(click.Group):
 
 @click.group(cls=TfdataGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tfdata")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="tfdata.toml with cluster profiles (default: ./tfdata.toml or $TFDATA_CONFIG).")
-@click.option("--issu-conf", "issu_conf", type=click.Path(dir_okay=False), default=None,
-              help="Read profiles 'old' and 'new' from an existing contrail-issu.conf.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, issu_conf: str | None) -> None:
+def cli(ctx: click.Context) -> None:
     """Snapshot, diff, audit and migrate the Tungsten Fabric configuration store."""
     ctx.ensure_object(dict)
-    ctx.obj["config_path"] = config_path
-    ctx.obj["issu_conf"] = issu_conf
+
+
+add_global_options(cli)
 
 
 def _register() -> None:

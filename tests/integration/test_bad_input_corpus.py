@@ -270,7 +270,7 @@ CASES = [
     Case("profile-unknown", ["snapshot", "nosuchprofile", "-o", "out.tfsnap"],
          ("unknown profile 'nosuchprofile'", "known: new, old")),
     Case("release-unknown:audit", ["audit", "old", "--release", "R9.9"], ("unknown release 'R9.9'", "known: R5.0"), "old"),
-    Case("release-garbage:schema-check", ["schema", "check", "{c}/base.json", "--from", "R5.0", "--to", "'; DROP"],
+    Case("release-garbage:schema-check", ["schema", "check", "{c}/base.json", "--from-release", "R5.0", "--to-release", "'; DROP"],
          ("unknown release ''; DROP'", "known: R5.0")),
     Case("release-unknown:schema-show", ["schema", "show", "R9.9"], ("R9.9",)),
     Case("check-unknown:audit", ["audit", "{c}/base.json", "--check", "bogus"], ("--check", "unknown check 'bogus'")),

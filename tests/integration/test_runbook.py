@@ -81,7 +81,7 @@ def test_issu_runbook_end_to_end_with_rollbacks(old, new, tmp_path):
     for name in ("old-before-issu", "new-empty"):
         assert "OK" in step(tmp_path, "tfdata snapshots verify FILE", FILE=f"snapshots/{name}.tfsnap").stdout
     step(tmp_path, "tfdata audit old --release <old release>")
-    step(tmp_path, "tfdata schema check old --from <old> --to <new>")
+    step(tmp_path, "tfdata schema check old --from-release <old> --to-release <new>")
 
     # 2: pre-sync while the API writes; the queue exists before the copy starts
     mutations: dict[str, int] = {}
@@ -180,7 +180,7 @@ def test_in_place_upgrade_runbook_with_rollback(old, tmp_path):
     step(tmp_path, "tfdata snapshot old -o snapshots/before-ziu.tfsnap --consistent")
     step(tmp_path, "tfdata snapshots verify", extra=("snapshots/before-ziu.tfsnap",))
     step(tmp_path, "tfdata audit old --release <current>")
-    step(tmp_path, "tfdata schema check old --from <current> --to <target>")
+    step(tmp_path, "tfdata schema check old --from-release <current> --to-release <target>")
     # 3: the upgraded API server rewrites some objects at its first start
     networks = pick_objects(old)["virtual_network"][:5]
     sim = ApiSimulator(old)

@@ -85,11 +85,11 @@ def test_text_output_names_the_guess_and_groups_findings(tmp_path):
     assert "schema.unknown_property (1)" in result.output
 
 
-# ---------------------------------------------------------------------- --from / --to
+# ---------------------------------------------------------------------- --from-release / --to-release
 
 def test_upgrade_impact_on_this_data(tmp_path):
     world, path = world_with(tmp_path)
-    result = schema_check(str(path), "--from", RELEASE, "--to", "R5.0", "--format", "json")
+    result = schema_check(str(path), "--from-release", RELEASE, "--to-release", "R5.0", "--format", "json")
     assert result.exit_code == 1
     doc = json.loads(result.output)
     assert doc["from"]["name"] == RELEASE and doc["from"]["guessed"] is False and doc["to"] == "R5.0"
@@ -101,7 +101,7 @@ def test_upgrade_impact_on_this_data(tmp_path):
 
 def test_upgrade_to_the_same_release_is_clean(tmp_path):
     _, path = world_with(tmp_path)
-    result = schema_check(str(path), "--from", RELEASE, "--to", RELEASE)
+    result = schema_check(str(path), "--from-release", RELEASE, "--to-release", RELEASE)
     assert result.exit_code == 0, result.output
 
 
@@ -127,13 +127,22 @@ def test_upstream_sample_leftover_property_is_seen_by_both_modes():
 
 @pytest.mark.parametrize("args", [
     ["--release", "R0.0"],
-    ["--from", "R21.4"],
-    ["--release", "R21.4", "--to", "R5.0"],
-    ["--to", "R99"],
+    ["--from-release", "R21.4"],
+    ["--release", "R21.4", "--to-release", "R5.0"],
+    ["--to-release", "R99"],
 ])
 def test_usage_errors_exit_2(tmp_path, args):
     _, path = world_with(tmp_path)
     assert schema_check(str(path), *args).exit_code == 2
+
+
+@pytest.mark.parametrize("old_spelling", ["--from", "--to"])
+def test_profile_spelling_of_a_release_option_is_refused(tmp_path, old_spelling):
+    """--from/--to name profiles in load, restore and sync; here a release is --from-release/--to-release."""
+    _, path = world_with(tmp_path)
+    result = CliRunner().invoke(cli, ["schema", "check", str(path), old_spelling, RELEASE])
+    assert result.exit_code == 2
+    assert result.output.startswith("tfdata: error: ") and f"{old_spelling}-release" in result.output
 
 
 def test_missing_source_exits_2(tmp_path):

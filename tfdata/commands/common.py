@@ -14,6 +14,16 @@ READERS_OPTION = click.option(
     help="Live clusters: processes reading Cassandra at once (the per-cell work is CPU-bound).")
 
 
+def renamed_option(old: str, new: str, why: str):
+    """A hidden option under a retired spelling that fails with the new one (exit 2), so a script
+    written for the old spelling stops with a pointer instead of click's bare 'No such option'."""
+    def refuse(ctx: click.Context, param: click.Parameter, value: object) -> None:
+        if value is not None and not ctx.resilient_parsing:
+            raise click.UsageError(f"{old} is now {new} ({why})", ctx)
+
+    return click.option(old, hidden=True, expose_value=False, callback=refuse, help=f"Retired: use {new}.")
+
+
 @contextmanager
 def opened(ctx: click.Context, spec: str, with_zookeeper: bool = True, defer_integrity: bool = False
            ) -> Iterator[object]:

@@ -7,6 +7,7 @@ import click
 from ..errors import EXIT_DIFFERENT, InputError
 from ..output import FORMAT_OPTION, emit_json
 from ..schema import describe_change, diff_releases, list_releases, load_release
+from .common import renamed_option
 
 CATEGORY_ORDER = ("object_type", "parent_set", "parent", "property", "reference", "field", "enum")
 CATEGORY_TITLES = {
@@ -185,10 +186,12 @@ def _print_diff(result: dict) -> None:
 @click.argument("source")
 @click.option("--release", default=None, metavar="R",
               help="Check SOURCE against release R (default: the release guessed from the data).")
-@click.option("--from", "from_release", default=None, metavar="R1",
-              help="With --to: the release SOURCE was written by (default: guessed).")
-@click.option("--to", "to_release", default=None, metavar="R2",
+@click.option("--from-release", "from_release", default=None, metavar="R1",
+              help="With --to-release: the release SOURCE was written by (default: guessed).")
+@click.option("--to-release", "to_release", default=None, metavar="R2",
               help="What an upgrade of THIS data to R2 means, object by object.")
+@renamed_option("--from", "--from-release", "--from names a profile in load, restore and sync")
+@renamed_option("--to", "--to-release", "--to names a profile in load, restore and sync")
 @FORMAT_OPTION
 @click.pass_context
 def check_command(ctx: click.Context, source: str, release: str | None, from_release: str | None,
@@ -203,9 +206,9 @@ def check_command(ctx: click.Context, source: str, release: str | None, from_rel
     from .common import opened
 
     if release and (from_release or to_release):
-        raise click.UsageError("give either --release, or --from/--to")
+        raise click.UsageError("give either --release, or --from-release/--to-release")
     if from_release and not to_release:
-        raise click.UsageError("--from needs --to")
+        raise click.UsageError("--from-release needs --to-release")
     for name in (release, from_release, to_release):
         if name:
             _release(name)
