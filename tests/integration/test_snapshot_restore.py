@@ -17,7 +17,7 @@ from tfdata.model.cells import Cell
 from tfdata.snapshot.store import SnapshotSource
 from tfdata.stores.cluster import ClusterStore
 from tfdata.stores.dump import DumpSource
-from tfdata.sync.rows import UUID_REF
+from tfdata.sync.objects import UUID_REF
 
 from ..helpers import REPO, UPSTREAM_SAMPLE
 

@@ -37,7 +37,7 @@ from ..model.cells import now_us
 from ..model.fqname import split_shared_column
 from ..stores.tokens import token_bounds
 from .reconcile import Counts, reconcile, sort_cells
-from .rows import LINKS_CHANGED, SHARED_REF, UUID_REF, ObjectChange, sync_objects
+from .objects import LINKS_CHANGED, SHARED_REF, UUID_REF, ObjectChange, sync_objects
 
 DEFAULT_CLOCK_SKEW = 60.0  # seconds: API servers stamp cells with their own clocks
 

@@ -22,7 +22,7 @@ from ..model.cells import TableRef, now_us
 from ..stores.tokens import token_bounds
 from .catchup import DEFAULT_CLOCK_SKEW, catch_up
 from .reconcile import Counts, reconcile
-from .rows import UUID_REF
+from .objects import UUID_REF
 
 DEFAULT_RANGES = 64
 

@@ -33,7 +33,7 @@ from typing import Callable
 from ..errors import ConnectionFailed
 from ..stores.rabbitmq import EXCHANGE, Notification, connect, declare_capture_queue, declare_exchange
 from .reconcile import Counts
-from .rows import ObjectChange, sync_objects
+from .objects import ObjectChange, sync_objects
 
 log = logging.getLogger(__name__)
 
