@@ -1,31 +1,7 @@
-"""Pre-sync's catch-up: rows whose links changed while the bulk copy ran are copied once more.
-
-Why it is needed: for one reference the API server changes two rows (the referrer's ``ref:`` cell
-and the target's ``backref:``) but notifies only the referrer. When the bulk copy took the target
-before such a change and the referrer after it, run-sync's apply of the referrer finds both sides
-equal and never looks at the target, whose stale (or missing) backref would stay on NEW for good.
-The same holds for a parent's ``children:`` cell. TF writes ``META:latest_col_ts`` on every row
-whose ``children:``/``backref:`` cells change, so the rows whose META cell is newer than the start
-of the copy are exactly the rows at risk. They are found by one filtered scan (one cell per row
-comes back) and made equal to OLD row by row.
-
-obj_shared_table has the same hazard without a META marker: run-sync derives an object's shared
-cells from its perms2 on both sides, so a share cell copied at another moment than the object's
-row (granted before that moment, withdrawn after it) is one neither side's perms2 names any more.
-That table holds one row per type and one cell per share, so each pass compares all of it and
-syncs, the way run-sync does, every object with a share cell that differs or changed since the
-copy began, the cells found included: NEW keeps a share cell only while its row of the object
-names it, which is what lets a later notification find it.
-
-Copying a row by itself can still pair it with another moment of its peers (the pass reads a
-group's row between a ref's addition and its removal, the referrer outside that window). So for
-every link cell a pass changes, the object it names is then synced the way run-sync syncs it,
-with the row holding the cell as a peer: run-sync's own rule then holds (a link cell may stay on
-a peer only while the object's row names that peer), and a later notification can find it.
-
-A catch-up pass can itself overlap a change (it re-reads one row before a change and its peer
-after), so passes repeat, each looking at what changed since the previous pass began, until one
-has nothing left to write (at most ``passes``).
+"""Pre-sync's catch-up: some rows the bulk copy took while OLD changed are wrong in a way no
+notification names (a backref or children cell whose change notified only the other object, a share
+cell withdrawn outside the copy of its object's row). Each pass takes those again, until one finds
+nothing to write. Why and which rows: docs/design/catch-up.md.
 """
 
 from __future__ import annotations
