@@ -123,7 +123,7 @@ def old_has_data() -> bool:
     """The marker can lie: a test run (scripts/test.sh) wipes OLD."""
     from tfdata.config import local_profiles
     from tfdata.stores.cassandra import CassandraStore
-    from tfdata.sync.rows import UUID_REF
+    from tfdata.sync.objects import UUID_REF
 
     store = CassandraStore(local_profiles()["old"])
     try:
@@ -303,7 +303,7 @@ def runsync_publisher(args) -> None:
 
     from tfdata.config import local_profiles
     from tfdata.model.cells import now_us, text_to_blob
-    from tfdata.sync.rows import UUID_REF
+    from tfdata.sync.objects import UUID_REF
     from tfdata.sync.simulate import ApiSimulator
 
     targets = json.loads(Path(args.targets).read_text())

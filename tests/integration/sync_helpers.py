@@ -11,7 +11,7 @@ from tfdata.model.objects import ObjectSpec, decode_row
 from tfdata.ops.load import load
 from tfdata.stores.cluster import ClusterStore
 from tfdata.stores.dump import DumpSource
-from tfdata.sync.rows import UUID_REF
+from tfdata.sync.objects import UUID_REF
 from tfdata.sync.simulate import ApiSimulator
 
 

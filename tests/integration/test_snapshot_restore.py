@@ -17,7 +17,7 @@ from tfdata.model.cells import Cell
 from tfdata.stores.snapshot.store import SnapshotSource
 from tfdata.stores.cluster import ClusterStore
 from tfdata.stores.dump import DumpSource
-from tfdata.sync.rows import UUID_REF
+from tfdata.sync.objects import UUID_REF
 
 from ..helpers import IRREGULAR, REPO, UPSTREAM_SAMPLE
 

@@ -124,7 +124,7 @@ def test_run_sync_loses_nothing_across_broker_restart_and_cassandra_outage(old, 
     """10k updates wait in the queue; while run-sync consumes them the OLD broker restarts and NEW
     Cassandra is stopped for 30 s. Nothing may be lost."""
     from tfdata.model.cells import Cell
-    from tfdata.sync.rows import UUID_REF
+    from tfdata.sync.objects import UUID_REF
     from tfdata.model.cells import now_us
     from tfdata.sync.simulate import ApiSimulator
 
@@ -173,7 +173,7 @@ def test_run_sync_applies_a_burst_on_one_object_once_and_acks_every_message(old,
     the rest arrive, so they share the next apply; all 50 are acked and the row ends up equal."""
     from tfdata.model.cells import Cell
     from tfdata.stores.cassandra import CassandraStore
-    from tfdata.sync.rows import UUID_REF
+    from tfdata.sync.objects import UUID_REF
     from tfdata.model.cells import now_us
     from tfdata.sync.simulate import ApiSimulator
 

@@ -20,7 +20,7 @@ from tfdata.stores.zookeeper import ZookeeperStore
 from tfdata.sync.catchup import catch_up, resync_rows
 from tfdata.sync.copy import CopyOptions, copy_tables
 from tfdata.sync.reconcile import Counts
-from tfdata.sync.rows import FQ_REF, SHARED_REF, UUID_REF, sync_object
+from tfdata.sync.objects import FQ_REF, SHARED_REF, UUID_REF, sync_object
 from tfdata.sync.simulate import ApiSimulator
 
 from .sync_helpers import load_generated, pick_objects
@@ -278,7 +278,7 @@ def test_a_group_apply_writes_no_link_cell_its_own_row_does_not_name(old, new, t
         old_db, new_db = CassandraStore(old), CassandraStore(new)
         try:
             copy_tables(old_db, new_db, CopyOptions(clock_skew=None))
-            from tfdata.sync.rows import ObjectChange, sync_objects
+            from tfdata.sync.objects import ObjectChange, sync_objects
 
             racing = ChangeBetweenReads(old_db, lambda: sim.update(lone, add_refs=[("security_group", group, None)]))
             sync_objects(racing, new_db, [ObjectChange(lone, "virtual_machine_interface"),

@@ -469,7 +469,7 @@ def test_sync_verify_rechecks_and_repairs_a_stale_index_entry_alone(tmp_path):
     from types import SimpleNamespace
 
     from tfdata.model.cells import Cell
-    from tfdata.sync.rows import FQ_REF
+    from tfdata.sync.objects import FQ_REF
     from tfdata.sync.verify import (
         VerifyResult,
         _KnownTables,

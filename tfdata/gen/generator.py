@@ -236,10 +236,18 @@ class CloudBuilder:
 
     # ------------------------------------------------------------------ infrastructure
     def infrastructure(self) -> None:
-        admin = v.CLOUD_ADMIN
-        n = self.n_objects
+        """What a fresh install and its provisioning create, before any tenant."""
         self.out.allocation("/id/security-groups/id", 0, "__reserved__", self.now)
+        self.global_config()
+        self.tag_types_and_policies()
+        self.default_service_template()
+        fabric_ri = self.default_project_and_networks()
+        self.bgp_control_nodes(fabric_ri)
+        self.compute_and_fabric()
+        self.admin_project(self.n_objects)
 
+    def global_config(self) -> None:
+        admin = v.CLOUD_ADMIN
         self.domain = self.make("domain", "default-domain", None, admin, props={
             "domain_limits": {"project_limit": 0, "virtual_network_limit": 0, "security_group_limit": 0}})
         self.gsc = self.make("global_system_config", "default-global-system-config", None, admin, props={
@@ -272,6 +280,10 @@ class CloudBuilder:
         })
         self.make("global_qos_config", "default-global-qos-config", self.gsc, admin, props={
             "control_traffic_dscp": {"control": 48, "analytics": 40, "dns": 46}})
+
+    def tag_types_and_policies(self) -> None:
+        """Predefined tag types, the global policy management and the global tags."""
+        admin = v.CLOUD_ADMIN
         for type_name, type_id in TAG_TYPES:
             node = self.make("tag_type", type_name, None, admin, props={"tag_type_id": f"0x{type_id:04x}"})
             self.out.allocation("/id/tags/types", type_id, type_name, node.created)
@@ -281,6 +293,9 @@ class CloudBuilder:
                   props={"all_applications": True})
         for tag_type, value in GLOBAL_TAGS:
             self.global_tags.append(self.tag(tag_type, value, None, admin))
+
+    def default_service_template(self) -> None:
+        admin = v.CLOUD_ADMIN
         self.service_template = self.make("service_template", "firewall-template", self.domain, admin, props={
             "service_template_properties": {
                 "version": 2, "service_mode": "in-network", "service_type": "firewall",
@@ -291,6 +306,9 @@ class CloudBuilder:
                 "ordered_interfaces": True, "availability_zone_enable": False},
             "service_config_managed": False})
 
+    def default_project_and_networks(self) -> Node:
+        """default-project, its IPAM and the three system networks; returns ip-fabric's RI."""
+        admin = v.CLOUD_ADMIN
         self.default_project = self.make("project", "default-project", self.domain, admin, props={
             "quota": {"defaults": -1}, "vxlan_routing": False, "enable_security_policy_draft": False})
         self.default_ipam = self.make("network_ipam", "default-network-ipam", self.default_project, admin,
@@ -317,7 +335,11 @@ class CloudBuilder:
                 "routing_instance_fabric_snat": False})
             if ri_name == "__default__":
                 fabric_ri = ri
+        return fabric_ri
 
+    def bgp_control_nodes(self, fabric_ri: Node) -> None:
+        """Three control nodes in a full BGP mesh under the fabric RI."""
+        admin = v.CLOUD_ADMIN
         control_nodes: list[Node] = []
         for i in range(3):
             address = f"10.10.0.{11 + i}"
@@ -332,6 +354,10 @@ class CloudBuilder:
         for node in control_nodes:
             self.out.ref_update(self.gsc, node, None, self.later())
 
+    def compute_and_fabric(self) -> None:
+        """The fabric with its leaf switches, and the compute nodes (one per 400 objects)."""
+        admin = v.CLOUD_ADMIN
+        n = self.n_objects
         self.fabric = self.make("fabric", "default-fabric", self.gsc, admin, props={
             "fabric_ztp": False, "fabric_os_version": "junos", "fabric_enterprise_style": True,
             "disable_vlan_vn_uniqueness_check": False})
@@ -341,8 +367,6 @@ class CloudBuilder:
             address = f"10.10.{1 + i // 250}.{1 + i % 250}"
             self.vrouters.append(self.make("virtual_router", f"compute-{i + 1:04d}", self.gsc, admin, props={
                 "virtual_router_ip_address": address, "virtual_router_dpdk_enabled": False}))
-
-        self.admin_project(n)
 
     def physical_fabric(self, count: int) -> None:
         """Leaf switches with Junos-named interfaces; neighbouring leaves are cabled together."""
@@ -604,8 +628,41 @@ class CloudBuilder:
             plan.unbound_ports.append(remaining - 1)
 
     def project(self, plan: ProjectPlan) -> None:
+        """One tenant in creation order: the project, its security groups, IPAM, tags, service
+        instance and policies, networks, VMs with their ports, then router, address group, LB."""
+        self.now += self.rng.randint(60_000_000, 3_600_000_000)  # projects come minutes to an hour apart
+        project, owner = self.new_project(plan)
+        sgs = [self.security_group(project, name, owner,
+                                   None if name == "default" else v.service_sg_rules(self.rng, self.sg_ports(name)))
+               for name in plan.sg_names]
+        ipam = self.project_ipam(plan, project, owner)
+        project_tags = [self.tag(tag_type, value, project, owner)
+                        for tag_type, value in [("tier", "db"), ("application", "billing")][:plan.n_tags]]
+        vn_fq = [":".join(project.fq_name + [name]) for name in plan.vn_names]
+        service_instance = self.service_instance(project, owner, vn_fq) if plan.si else None
+        policies = self.policies(plan, project, owner, vn_fq, service_instance)
+        networks = self.project_networks(plan, project, owner, ipam, policies)
+        if service_instance is not None:
+            self.service_chain(project, owner, service_instance, networks[0], networks[1], vn_fq)
+        host_sg = sgs[:1]
+        for ports in plan.vms:
+            self.virtual_machine(project, owner, ports, networks, sgs, project_tags)
+        for iips in plan.unbound_ports:
+            network = self.rng.choice(networks)
+            vmi = self.port(project, owner, network, host_sg, device_owner="", display_name="reserved-port")
+            for _ in range(iips):
+                self.instance_ip(network, vmi, owner)
+        if plan.lr_vns:
+            self.router(project, owner, [networks[i] for i in plan.lr_vns])
+        if plan.address_group:
+            self.address_group(project, owner)
+        if plan.lb:
+            self.load_balancer(project, owner, networks[0], host_sg)
+        self.projects.append(project)
+
+    def new_project(self, plan: ProjectPlan) -> tuple[Node, str]:
+        """The project and its default application policy set; returns it with its owner."""
         rng = self.rng
-        self.now += rng.randint(60_000_000, 3_600_000_000)  # projects come minutes to an hour apart
         project = self.make("project", plan.name, self.domain, v.CLOUD_ADMIN, uuid=v.new_uuid(rng), lock=False,
                             display_name="Démo — équipe Données" if plan.showcase else None,
                             props={"quota": {"defaults": -1}, "vxlan_routing": False,
@@ -616,112 +673,103 @@ class CloudBuilder:
         aps = self.make("application_policy_set", "default-application-policy-set", project, owner,
                         props={"all_applications": False})
         self.out.ref_update(project, aps, None, self.later())
+        return project, owner
 
-        sgs = [self.security_group(project, name, owner,
-                                   None if name == "default" else v.service_sg_rules(rng, self.sg_ports(name)))
-               for name in plan.sg_names]
-        ipam = self.default_ipam
-        if plan.own_ipam:
-            ipam = self.make("network_ipam", f"{plan.name}-ipam", project, owner, props={
-                "ipam_subnet_method": "user-defined-subnet",
-                "network_ipam_mgmt": {"ipam_method": "dhcp", "ipam_dns_method": "default-dns-server"}})
-        project_tags = [self.tag(tag_type, value, project, owner)
-                        for tag_type, value in [("tier", "db"), ("application", "billing")][:plan.n_tags]]
+    def project_ipam(self, plan: ProjectPlan, project: Node, owner: str) -> Node:
+        if not plan.own_ipam:
+            return self.default_ipam
+        return self.make("network_ipam", f"{plan.name}-ipam", project, owner, props={
+            "ipam_subnet_method": "user-defined-subnet",
+            "network_ipam_mgmt": {"ipam_method": "dhcp", "ipam_dns_method": "default-dns-server"}})
 
-        vn_fq = [":".join(project.fq_name + [name]) for name in plan.vn_names]
-        service_instance = None
-        if plan.si:
-            service_instance = self.make("service_instance", "fw-1", project, owner,
-                                         refs=[(self.service_template, None)], props={
-                "service_instance_properties": {
-                    "left_virtual_network": vn_fq[0], "right_virtual_network": vn_fq[1],
-                    "management_virtual_network": "", "auto_policy": False, "ha_mode": "active-standby",
-                    "scale_out": {"max_instances": 1, "auto_scale": False},
-                    "interface_list": [{"virtual_network": vn_fq[0]}, {"virtual_network": vn_fq[1]}]},
-                "service_instance_bgp_enabled": False})
-        policies: list[Node] = []
-        policy_rules: list[list[dict]] = []
+    def service_instance(self, project: Node, owner: str, vn_fq: list[str]) -> Node:
+        """A firewall between the project's first two networks."""
+        return self.make("service_instance", "fw-1", project, owner, refs=[(self.service_template, None)], props={
+            "service_instance_properties": {
+                "left_virtual_network": vn_fq[0], "right_virtual_network": vn_fq[1],
+                "management_virtual_network": "", "auto_policy": False, "ha_mode": "active-standby",
+                "scale_out": {"max_instances": 1, "auto_scale": False},
+                "interface_list": [{"virtual_network": vn_fq[0]}, {"virtual_network": vn_fq[1]}]},
+            "service_instance_bgp_enabled": False})
+
+    def policies(self, plan: ProjectPlan, project: Node, owner: str, vn_fq: list[str],
+                 service_instance: Node | None) -> list[tuple[Node, list[dict]]]:
+        """Network policies between the networks that use them (policy 0 through the service
+        instance, if any), each with its rules."""
+        out = []
         for p in range(plan.n_policies):
             members = [vn_fq[i] for i, pol in enumerate(plan.vn_policy) if pol == p] or vn_fq[:1]
             service = service_instance.fq_str if service_instance is not None and p == 0 else None
-            rules = [v.network_policy_rule(rng, members[0], other, service) for other in members[1:]] or \
-                [v.network_policy_rule(rng, members[0], members[0])]
-            policy_rules.append(rules)
-            policies.append(self.make("network_policy", "left-to-right-via-fw" if service else f"policy-{p + 1}",
-                                      project, owner, props={"network_policy_entries": {"policy_rule": rules}}))
+            rules = [v.network_policy_rule(self.rng, members[0], other, service) for other in members[1:]] or \
+                [v.network_policy_rule(self.rng, members[0], members[0])]
+            policy = self.make("network_policy", "left-to-right-via-fw" if service else f"policy-{p + 1}",
+                               project, owner, props={"network_policy_entries": {"policy_rule": rules}})
+            out.append((policy, rules))
+        return out
 
-        # Networks: prefixes overlap between tenants (everyone likes 10.0.0.0), never inside one.
-        plen = v.prefix_len_for(plan.ports_per_vn())
-        networks: list[Network] = []
-        block = 0
-        for i, name in enumerate(plan.vn_names):
-            prefixes = []
-            for _ in range(plan.vn_subnets[i]):
-                base = int(ipaddress.IPv4Address("10.0.0.0")) + block * (1 << (32 - plen))
-                prefixes.append(ipaddress.IPv4Network((base, plen)))
-                block += 1
-            shares = []
-            if plan.showcase and i == 0:
-                shares = [(self.admin.uuid, 7)]
-            elif self.projects and rng.random() < 0.03:
-                shares = [(rng.choice(self.projects).uuid, 5)]
-            annotations = [("k8s.io/namespace", f"ns-{name}"), ("owner", "team-a")] \
-                if plan.showcase or rng.random() < 0.1 else []
-            tags = [rng.choice(self.global_tags)] if rng.random() < 0.2 else []
-            policy = plan.vn_policy[i]
-            network = self.network(project, name, owner, prefixes, ipam,
-                                   policies=[policies[policy]] if policy is not None else [],
-                                   tags=tags, shares=shares, annotations=annotations)
-            networks.append(network)
-            if policy is not None:
-                self.make("access_control_list", name, network.node, owner, props={
-                    "access_control_list_entries": {
-                        "dynamic": None, "acl_rule": v.acl_rules_from_policy(policy_rules[policy], None)},
-                    "access_control_list_hash": v.acl_hash(rng)})
-            if self.prouters and (plan.showcase and i == 0 or rng.random() < 0.02):
-                self.extend_to_fabric(network)
+    def project_networks(self, plan: ProjectPlan, project: Node, owner: str, ipam: Node,
+                         policies: list[tuple[Node, list[dict]]]) -> list[Network]:
+        networks = []
+        for i, (name, prefixes) in enumerate(zip(plan.vn_names, vn_prefixes(plan))):
+            policy = policies[plan.vn_policy[i]] if plan.vn_policy[i] is not None else None
+            networks.append(self.project_network(plan, i, name, prefixes, project, owner, ipam, policy))
+        return networks
 
-        if service_instance is not None:
-            self.service_chain(project, owner, service_instance, networks[0], networks[1], vn_fq)
+    def project_network(self, plan: ProjectPlan, i: int, name: str, prefixes: list[ipaddress.IPv4Network],
+                        project: Node, owner: str, ipam: Node, policy: tuple[Node, list[dict]] | None) -> Network:
+        """A tenant network: sometimes shared with another tenant, annotated, tagged, with the
+        ACL its policy implies, and now and then extended to the fabric."""
+        rng = self.rng
+        shares = []
+        if plan.showcase and i == 0:
+            shares = [(self.admin.uuid, 7)]
+        elif self.projects and rng.random() < 0.03:
+            shares = [(rng.choice(self.projects).uuid, 5)]
+        annotations = [("k8s.io/namespace", f"ns-{name}"), ("owner", "team-a")] \
+            if plan.showcase or rng.random() < 0.1 else []
+        tags = [rng.choice(self.global_tags)] if rng.random() < 0.2 else []
+        network = self.network(project, name, owner, prefixes, ipam,
+                               policies=[policy[0]] if policy is not None else [],
+                               tags=tags, shares=shares, annotations=annotations)
+        if policy is not None:
+            self.make("access_control_list", name, network.node, owner, props={
+                "access_control_list_entries": {
+                    "dynamic": None, "acl_rule": v.acl_rules_from_policy(policy[1], None)},
+                "access_control_list_hash": v.acl_hash(rng)})
+        if self.prouters and (plan.showcase and i == 0 or rng.random() < 0.02):
+            self.extend_to_fabric(network)
+        return network
 
-        host_sg = sgs[:1]
-        for ports in plan.vms:
-            vrouter = rng.choice(self.vrouters)
-            vm_uuid = v.new_uuid(rng)
-            role = rng.choice(VM_ROLES)
-            vm = self.make("virtual_machine", vm_uuid, None, owner, uuid=vm_uuid, lock=False,
-                           display_name=f"{role}-{rng.randrange(1, 100):02d}")
-            self.out.ref_update(vrouter, vm, None, self.later(), variant="ref-update")
-            for k, spec in enumerate(ports):
-                network = networks[k % len(networks)] if k else rng.choice(networks)
-                extra_sgs = [rng.choice(sgs[1:])] if len(sgs) > 1 and rng.random() < 0.5 else []
-                tags = [rng.choice(self.global_tags)] if rng.random() < 0.15 else []
-                tags += [rng.choice(project_tags)] if project_tags and rng.random() < 0.3 else []
-                annotations = [("app", role)] if rng.random() < 0.05 else []
-                vmi = self.port(project, owner, network, host_sg + extra_sgs, vm=vm,
-                                host=vrouter.fq_name[-1], tags=tags, annotations=annotations)
-                address = None
-                for j in range(spec.iips):
-                    _, ip = self.instance_ip(network, vmi, owner, secondary=j > 0)
-                    address = address or ip
-                if spec.fip:
-                    self.floating_ip(project, owner, vmi, address)
-        for iips in plan.unbound_ports:
-            network = rng.choice(networks)
-            vmi = self.port(project, owner, network, host_sg, device_owner="", display_name="reserved-port")
-            for _ in range(iips):
-                self.instance_ip(network, vmi, owner)
+    def virtual_machine(self, project: Node, owner: str, ports: list[Port], networks: list[Network],
+                        sgs: list[Node], project_tags: list[Node]) -> None:
+        """A VM on a random compute node, its ports (first on a random network), their addresses
+        and floating IPs."""
+        rng = self.rng
+        vrouter = rng.choice(self.vrouters)
+        vm_uuid = v.new_uuid(rng)
+        role = rng.choice(VM_ROLES)
+        vm = self.make("virtual_machine", vm_uuid, None, owner, uuid=vm_uuid, lock=False,
+                       display_name=f"{role}-{rng.randrange(1, 100):02d}")
+        self.out.ref_update(vrouter, vm, None, self.later(), variant="ref-update")
+        for k, spec in enumerate(ports):
+            network = networks[k % len(networks)] if k else rng.choice(networks)
+            extra_sgs = [rng.choice(sgs[1:])] if len(sgs) > 1 and rng.random() < 0.5 else []
+            tags = [rng.choice(self.global_tags)] if rng.random() < 0.15 else []
+            tags += [rng.choice(project_tags)] if project_tags and rng.random() < 0.3 else []
+            annotations = [("app", role)] if rng.random() < 0.05 else []
+            vmi = self.port(project, owner, network, sgs[:1] + extra_sgs, vm=vm,
+                            host=vrouter.fq_name[-1], tags=tags, annotations=annotations)
+            address = None
+            for j in range(spec.iips):
+                _, ip = self.instance_ip(network, vmi, owner, secondary=j > 0)
+                address = address or ip
+            if spec.fip:
+                self.floating_ip(project, owner, vmi, address)
 
-        if plan.lr_vns:
-            self.router(project, owner, [networks[i] for i in plan.lr_vns])
-        if plan.address_group:
-            prefixes = [{"ip_prefix": f"198.51.{rng.randrange(256)}.0", "ip_prefix_len": 24}
-                        for _ in range(rng.randint(11, 16))]
-            self.make("address_group", "partner-ranges", project, owner,
-                      list_props={"address_group_prefix": prefixes})
-        if plan.lb:
-            self.load_balancer(project, owner, networks[0], host_sg)
-        self.projects.append(project)
+    def address_group(self, project: Node, owner: str) -> None:
+        prefixes = [{"ip_prefix": f"198.51.{self.rng.randrange(256)}.0", "ip_prefix_len": 24}
+                    for _ in range(self.rng.randint(11, 16))]
+        self.make("address_group", "partner-ranges", project, owner, list_props={"address_group_prefix": prefixes})
 
     @staticmethod
     def sg_ports(name: str) -> list[int]:
@@ -829,6 +877,21 @@ def drop_policies(plan: ProjectPlan) -> None:
 def drop_vns(plan: ProjectPlan) -> None:
     plan.vn_names, plan.vn_subnets, plan.vn_policy = plan.vn_names[:1], plan.vn_subnets[:1], plan.vn_policy[:1]
     plan.lr_vns = [i for i in plan.lr_vns if i == 0]
+
+
+def vn_prefixes(plan: ProjectPlan) -> list[list[ipaddress.IPv4Network]]:
+    """Each network's subnets: tenants overlap (everyone likes 10.0.0.0), networks of one never do."""
+    plen = v.prefix_len_for(plan.ports_per_vn())
+    out = []
+    block = 0
+    for i in range(len(plan.vn_names)):
+        prefixes = []
+        for _ in range(plan.vn_subnets[i]):
+            base = int(ipaddress.IPv4Address("10.0.0.0")) + block * (1 << (32 - plen))
+            prefixes.append(ipaddress.IPv4Network((base, plen)))
+            block += 1
+        out.append(prefixes)
+    return out
 
 
 # ---------------------------------------------------------------------------------- public API

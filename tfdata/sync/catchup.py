@@ -1,43 +1,19 @@
-"""Pre-sync's catch-up: rows whose links changed while the bulk copy ran are copied once more.
-
-Why it is needed: for one reference the API server changes two rows (the referrer's ``ref:`` cell
-and the target's ``backref:``) but notifies only the referrer. When the bulk copy took the target
-before such a change and the referrer after it, run-sync's apply of the referrer finds both sides
-equal and never looks at the target, whose stale (or missing) backref would stay on NEW for good.
-The same holds for a parent's ``children:`` cell. TF writes ``META:latest_col_ts`` on every row
-whose ``children:``/``backref:`` cells change, so the rows whose META cell is newer than the start
-of the copy are exactly the rows at risk. They are found by one filtered scan (one cell per row
-comes back) and made equal to OLD row by row.
-
-obj_shared_table has the same hazard without a META marker: run-sync derives an object's shared
-cells from its perms2 on both sides, so a share cell copied at another moment than the object's
-row (granted before that moment, withdrawn after it) is one neither side's perms2 names any more.
-That table holds one row per type and one cell per share, so each pass compares all of it and
-syncs, the way run-sync does, every object with a share cell that differs or changed since the
-copy began, the cells found included: NEW keeps a share cell only while its row of the object
-names it, which is what lets a later notification find it.
-
-Copying a row by itself can still pair it with another moment of its peers (the pass reads a
-group's row between a ref's addition and its removal, the referrer outside that window). So for
-every link cell a pass changes, the object it names is then synced the way run-sync syncs it,
-with the row holding the cell as a peer: run-sync's own rule then holds (a link cell may stay on
-a peer only while the object's row names that peer), and a later notification can find it.
-
-A catch-up pass can itself overlap a change (it re-reads one row before a change and its peer
-after), so passes repeat, each looking at what changed since the previous pass began, until one
-has nothing left to write (at most ``passes``).
+"""Pre-sync's catch-up: some rows the bulk copy took while OLD changed are wrong in a way no
+notification names (a backref or children cell whose change notified only the other object, a share
+cell withdrawn outside the copy of its object's row). Each pass takes those again, until one finds
+nothing to write. Why and which rows: docs/design/catch-up.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from ..model.cells import now_us
+from ..model.cells import Cell, now_us
 from ..model.fqname import split_shared_column
 from ..stores.tokens import token_bounds
+from .objects import LINKS_CHANGED, SHARED_REF, UUID_REF, ObjectChange, sync_objects
 from .reconcile import Counts, reconcile, sort_cells
-from .rows import LINKS_CHANGED, SHARED_REF, UUID_REF, ObjectChange, sync_objects
 
 DEFAULT_CLOCK_SKEW = 60.0  # seconds: API servers stamp cells with their own clocks
 
@@ -59,51 +35,65 @@ def rows_with_links_changed_since(store, since_us: int, ranges: int = 16) -> Ite
     """Keys of obj_uuid_table rows whose children/backref cells changed at or after ``since_us``."""
     for rng in range(ranges):
         lo, hi = token_bounds(rng, ranges)
-        for key, ts in store.column_writetimes(UUID_REF, LINKS_CHANGED, lo, hi):
-            if ts is not None and ts >= since_us:
-                yield key
+        yield from links_changed_since(store.column_writetimes(UUID_REF, LINKS_CHANGED, lo, hi), since_us)
+
+
+def links_changed_since(writetimes: Iterable[tuple[str, int | None]], since_us: int) -> Iterator[str]:
+    """The keys whose META:latest_col_ts was written at or after ``since_us``: TF rewrites it
+    whenever a children:/backref: cell of the row changes."""
+    return (key for key, ts in writetimes if ts is not None and ts >= since_us)
 
 
 _LINK_PREFIXES = ("backref:", "children:", "ref:", "parent:")
 
 
+def one_sided_links(source: Iterable[Cell], target: Iterable[Cell]) -> dict[tuple[str, str], set[str]]:
+    """{(type, named uuid): rows holding the cell} for every link cell only one side holds."""
+    def link_cells(cells):
+        return {(c.key, c.column) for c in cells if c.column.startswith(_LINK_PREFIXES)}
+    links: dict[tuple[str, str], set[str]] = {}
+    for holder, column in link_cells(source) ^ link_cells(target):
+        _, obj_type, named = column.split(":", 2)
+        links.setdefault((obj_type, named), set()).add(holder)
+    return links
+
+
 def resync_rows(old, new, keys: list[str], counts: Counts, links: dict | None = None) -> int:
     """Make these whole rows of NEW equal to OLD's (a row gone from OLD is deleted). Returns the
-    number of rows that needed writes; ``links`` collects {(type, named uuid): holders} of every
-    link cell that was on one side only."""
+    number of rows that needed writes; ``links`` collects one_sided_links."""
     if not keys:
         return 0
     source = sort_cells(old.read_async(UUID_REF, keys).result())
     target = sort_cells(new.read_async(UUID_REF, keys).result())
     if links is not None:
-        def link_cells(cells):
-            return {(c.key, c.column) for c in cells if c.column.startswith(_LINK_PREFIXES)}
-        for holder, column in link_cells(source) ^ link_cells(target):
-            _, obj_type, named = column.split(":", 2)
-            links.setdefault((obj_type, named), set()).add(holder)
+        for named, holders in one_sided_links(source, target).items():
+            links.setdefault(named, set()).update(holders)
     before = counts.rows_changed
     for actions in reconcile(source, target, counts, whole_rows=True):
         new.mutate([(UUID_REF, actions)])
     return counts.rows_changed - before
 
 
-def resync_links(old, new, links: dict, counts: Counts, batch: int = 50) -> int:
-    """Sync each object a changed link cell names, with the rows holding those cells as peers."""
+def link_changes(links: dict[tuple[str, str], set[str]]) -> list[ObjectChange]:
+    """One change per object a one-sided link cell names, its holders as peers (one per uuid,
+    whatever types the cells name it under: sync_objects takes distinct uuids)."""
     by_uuid: dict[str, ObjectChange] = {}
     for (obj_type, named), holders in sorted(links.items()):
         by_uuid.setdefault(named, ObjectChange(named, obj_type)).peers.update(holders)
-    changes = list(by_uuid.values())
-    for i in range(0, len(changes), batch):
-        sync_objects(old, new, changes[i:i + batch], counts)
+    return list(by_uuid.values())
+
+
+def resync_links(old, new, links: dict, counts: Counts, batch: int = 50) -> int:
+    """Sync each object a changed link cell names, with the rows holding those cells as peers."""
+    changes = link_changes(links)
+    for chunk in _batched(changes, batch):
+        sync_objects(old, new, chunk, counts)
     return len(changes)
 
 
-def shares_to_recheck(old, new, since_us: int) -> list[ObjectChange]:
-    """Objects whose share cells differ between OLD and NEW or changed on OLD since ``since_us``,
-    each with those share columns (NEW may hold them only while its row of the object names them)."""
-    if SHARED_REF not in set(old.tables()):
-        return []
-    new.ensure_tables([SHARED_REF])
+def share_changes(old_cells: Iterable[Cell], new_cells: Iterable[Cell], since_us: int) -> list[ObjectChange]:
+    """From both sides' obj_shared_table (streams in Cassandra's order): the objects with a share
+    cell that differs or that OLD wrote since ``since_us``, each with those columns."""
     found: dict[str, ObjectChange] = {}
 
     def note(obj_type: str, column: str) -> None:
@@ -111,15 +101,13 @@ def shares_to_recheck(old, new, since_us: int) -> list[ObjectChange]:
         if split:
             found.setdefault(split[2], ObjectChange(split[2], obj_type)).shares.add(column)
 
-    def recent(cells):
+    def noting_recent(cells: Iterable[Cell]) -> Iterator[Cell]:
         for cell in cells:
             if (cell.writetime or 0) >= since_us:
                 note(cell.key, cell.column)
             yield cell
 
-    lo, hi = token_bounds(0, 1)
-    for actions in reconcile(recent(old.token_range_cells(SHARED_REF, lo, hi)),
-                             new.token_range_cells(SHARED_REF, lo, hi), Counts(), whole_rows=False):
+    for actions in reconcile(noting_recent(old_cells), new_cells, Counts(), whole_rows=False):
         for cell in actions.writes:
             note(cell.key, cell.column)
         for key, column, _ in actions.cell_deletes:
@@ -127,35 +115,56 @@ def shares_to_recheck(old, new, since_us: int) -> list[ObjectChange]:
     return [found[u] for u in sorted(found)]
 
 
+def shares_to_recheck(old, new, since_us: int) -> list[ObjectChange]:
+    """share_changes over the whole shared table of each side (one row per type: it is small)."""
+    if SHARED_REF not in set(old.tables()):
+        return []
+    new.ensure_tables([SHARED_REF])
+    lo, hi = token_bounds(0, 1)
+    return share_changes(old.token_range_cells(SHARED_REF, lo, hi), new.token_range_cells(SHARED_REF, lo, hi),
+                         since_us)
+
+
 def catch_up(old, new, copy_started_us: int, counts: Counts, clock_skew: float = DEFAULT_CLOCK_SKEW,
              passes: int = 3, batch: int = 50, ranges: int = 16) -> CatchUpResult:
-    """Re-copy the rows whose links changed since the copy started (old, new: CassandraStore)."""
+    """Re-copy the rows whose links changed since the copy started (old, new: CassandraStore);
+    passes repeat, each from the start of the previous one, until one rewrites nothing."""
     skew = int(clock_skew * 1_000_000)
     result = CatchUpResult(since_us=copy_started_us - skew)
     since = result.since_us
     for _ in range(passes):
         pass_started = now_us()
-        result.passes += 1
-        rewritten = 0
-        links: dict = {}
-        keys: list[str] = []
-        for key in rows_with_links_changed_since(old, since, ranges):
-            keys.append(key)
-            if len(keys) >= batch:
-                rewritten += resync_rows(old, new, keys, counts, links)
-                result.rows_checked += len(keys)
-                keys = []
-        rewritten += resync_rows(old, new, keys, counts, links)
-        result.rows_checked += len(keys)
-        sharers = shares_to_recheck(old, new, since)
-        for i in range(0, len(sharers), batch):
-            before = counts.rows_changed
-            sync_objects(old, new, sharers[i:i + batch], counts)
-            rewritten += counts.rows_changed - before
-        result.rows_checked += len(sharers)
-        result.links_rechecked += resync_links(old, new, links, counts, batch)
-        result.rows_rewritten += rewritten
-        if not rewritten:
+        if not _catch_up_pass(old, new, since, counts, result, batch, ranges):
             break
         since = pass_started - skew
     return result
+
+
+def _catch_up_pass(old, new, since: int, counts: Counts, result: CatchUpResult, batch: int, ranges: int) -> int:
+    """One pass; returns the rows it rewrote (linked rows and sharing objects)."""
+    result.passes += 1
+    rewritten = 0
+    links: dict = {}
+    for keys in _batched(rows_with_links_changed_since(old, since, ranges), batch):
+        rewritten += resync_rows(old, new, keys, counts, links)
+        result.rows_checked += len(keys)
+    sharers = shares_to_recheck(old, new, since)
+    for chunk in _batched(sharers, batch):
+        before = counts.rows_changed
+        sync_objects(old, new, chunk, counts)
+        rewritten += counts.rows_changed - before
+    result.rows_checked += len(sharers)
+    result.links_rechecked += resync_links(old, new, links, counts, batch)
+    result.rows_rewritten += rewritten
+    return rewritten
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

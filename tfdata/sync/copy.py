@@ -23,7 +23,7 @@ from ..outfile import check_state_file, make_parent
 from ..stores.tokens import token_bounds
 from .catchup import DEFAULT_CLOCK_SKEW, catch_up
 from .reconcile import Counts, reconcile
-from .rows import UUID_REF
+from .objects import UUID_REF
 
 DEFAULT_RANGES = 64
 

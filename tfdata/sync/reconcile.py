@@ -75,6 +75,29 @@ class _Peek:
             self.head_pos = None
         return current
 
+    def head_in(self, key: str) -> Cell | None:
+        """The next cell if it belongs to row ``key``."""
+        return self.head if self.head is not None and self.head.key == key else None
+
+
+class _Batches:
+    """Actions handed out in batches of about ``chunk``, as soon as one fills (a wide row never
+    has to be held whole)."""
+
+    def __init__(self, chunk: int) -> None:
+        self.chunk = chunk
+        self.current = Actions()
+
+    def take_if_full(self) -> Iterator[Actions]:
+        if len(self.current) >= self.chunk:
+            full, self.current = self.current, Actions()
+            yield full
+
+
+def _tombstone(cell: Cell) -> int:
+    """The smallest delete time that wins over this cell."""
+    return (cell.writetime or 0) + 1
+
 
 def reconcile(source: Iterable[Cell], target: Iterable[Cell], counts: Counts,
               chunk: int = 1000, whole_rows: bool = True) -> Iterator[Actions]:
@@ -84,78 +107,97 @@ def reconcile(source: Iterable[Cell], target: Iterable[Cell], counts: Counts,
     then a row missing from the source is NOT a reason to delete the target's whole row.
     """
     a, b = _Peek(source), _Peek(target)
-    actions = Actions()
+    out = _Batches(chunk)
     while a.head is not None or b.head is not None:
         if b.head is None or (a.head is not None and a.head_pos < b.head_pos):
-            key = a.head.key
-            counts.rows_added += 1
-            while a.head is not None and a.head.key == key:
-                actions.writes.append(a.advance())
-                counts.cells_written += 1
-                if len(actions) >= chunk:
-                    yield actions
-                    actions = Actions()
-        elif (a.head is None or b.head_pos < a.head_pos) and not whole_rows:
-            key = b.head.key
-            while b.head is not None and b.head.key == key:
-                gone = b.advance()
-                actions.cell_deletes.append((key, gone.column, (gone.writetime or 0) + 1))
-                counts.cells_deleted += 1
-            counts.rows_updated += 1
+            yield from _row_only_in_source(a, out, counts)
         elif a.head is None or b.head_pos < a.head_pos:
-            key = b.head.key
-            newest = 0
-            while b.head is not None and b.head.key == key:
-                newest = max(newest, b.advance().writetime or 0)
-            actions.row_deletes.append((key, newest + 1))
-            counts.rows_deleted += 1
-        else:
-            key = a.head.key
-            changed = False
-            while (a.head is not None and a.head.key == key) or (b.head is not None and b.head.key == key):
-                ac = a.head if a.head is not None and a.head.key == key else None
-                bc = b.head if b.head is not None and b.head.key == key else None
-                ca = text_to_blob(ac.column) if ac else None
-                cb = text_to_blob(bc.column) if bc else None
-                if bc is None or (ac is not None and ca < cb):
-                    actions.writes.append(a.advance())
-                    counts.cells_written += 1
-                    changed = True
-                elif ac is None or cb < ca:
-                    b.advance()
-                    actions.cell_deletes.append((key, bc.column, (bc.writetime or 0) + 1))
-                    counts.cells_deleted += 1
-                    changed = True
-                else:
-                    a.advance()
-                    b.advance()
-                    if ac.value == bc.value:
-                        if (ac.writetime or 0) > (bc.writetime or 0):
-                            actions.writes.append(ac)
-                            counts.cells_written += 1
-                            changed = True
-                        elif (ac.writetime or 0) < (bc.writetime or 0):
-                            counts.newer_on_target += 1
-                    else:
-                        if (ac.writetime or 0) > (bc.writetime or 0):
-                            actions.writes.append(ac)
-                        else:
-                            actions.writes.append(Cell(ac.key, ac.column, ac.value, (bc.writetime or 0) + 1))
-                            counts.bumped += 1
-                        counts.cells_written += 1
-                        changed = True
-                if len(actions) >= chunk:
-                    yield actions
-                    actions = Actions()
-            if changed:
-                counts.rows_updated += 1
+            if whole_rows:
+                _row_only_in_target(b, out.current, counts)
             else:
-                counts.rows_same += 1
-        if len(actions) >= chunk:
-            yield actions
-            actions = Actions()
-    if len(actions):
-        yield actions
+                _cells_only_in_target(b, out.current, counts)
+        else:
+            yield from _row_on_both_sides(a, b, out, counts)
+        yield from out.take_if_full()
+    if len(out.current):
+        yield out.current
+
+
+def _row_only_in_source(a: _Peek, out: _Batches, counts: Counts) -> Iterator[Actions]:
+    key = a.head.key
+    counts.rows_added += 1
+    while a.head_in(key):
+        out.current.writes.append(a.advance())
+        counts.cells_written += 1
+        yield from out.take_if_full()
+
+
+def _row_only_in_target(b: _Peek, actions: Actions, counts: Counts) -> None:
+    """One partition tombstone newer than every cell of the row."""
+    key = b.head.key
+    newest = 0
+    while b.head_in(key):
+        newest = max(newest, b.advance().writetime or 0)
+    actions.row_deletes.append((key, newest + 1))
+    counts.rows_deleted += 1
+
+
+def _cells_only_in_target(b: _Peek, actions: Actions, counts: Counts) -> None:
+    """The streams hold only some cells of the row: delete those, never the row."""
+    key = b.head.key
+    while b.head_in(key):
+        gone = b.advance()
+        actions.cell_deletes.append((key, gone.column, _tombstone(gone)))
+        counts.cells_deleted += 1
+    counts.rows_updated += 1
+
+
+def _row_on_both_sides(a: _Peek, b: _Peek, out: _Batches, counts: Counts) -> Iterator[Actions]:
+    """Merge the row's cells by column name (byte order, as Cassandra sorts them)."""
+    key = a.head.key
+    changed = False
+    while a.head_in(key) or b.head_in(key):
+        ac, bc = a.head_in(key), b.head_in(key)
+        ca = text_to_blob(ac.column) if ac else None
+        cb = text_to_blob(bc.column) if bc else None
+        if bc is None or (ac is not None and ca < cb):
+            out.current.writes.append(a.advance())
+            counts.cells_written += 1
+            changed = True
+        elif ac is None or cb < ca:
+            b.advance()
+            out.current.cell_deletes.append((key, bc.column, _tombstone(bc)))
+            counts.cells_deleted += 1
+            changed = True
+        else:
+            a.advance()
+            b.advance()
+            changed |= _same_column(ac, bc, out.current, counts)
+        yield from out.take_if_full()
+    if changed:
+        counts.rows_updated += 1
+    else:
+        counts.rows_same += 1
+
+
+def _same_column(ac: Cell, bc: Cell, actions: Actions, counts: Counts) -> bool:
+    """One column on both sides; True when the target needs a write."""
+    source_ts, target_ts = ac.writetime or 0, bc.writetime or 0
+    if ac.value == bc.value:
+        if source_ts > target_ts:
+            actions.writes.append(ac)
+            counts.cells_written += 1
+            return True
+        if source_ts < target_ts:
+            counts.newer_on_target += 1
+        return False
+    if source_ts > target_ts:
+        actions.writes.append(ac)
+    else:  # the source's write time cannot win: one just after the target's
+        actions.writes.append(Cell(ac.key, ac.column, ac.value, target_ts + 1))
+        counts.bumped += 1
+    counts.cells_written += 1
+    return True
 
 
 def sort_cells(cells: Iterable[Cell]) -> list[Cell]:

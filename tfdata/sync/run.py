@@ -27,7 +27,7 @@ from ..stores.rabbitmq import (
     send_to_queue,
 )
 from .reconcile import Counts
-from .rows import ObjectChange, sync_objects
+from .objects import ObjectChange, sync_objects
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from ..model.cells import Cell, now_us
 from ..model.fqname import expected_shares, fq_name_column, shared_column
 from ..model.objects import ObjectSpec, decode_row, encode_json, object_columns, peer_columns, uuid_to_longs
 from ..stores.rabbitmq import connect, declare_exchange, publish_notification
-from .rows import FQ_REF, SHARED_REF, UUID_REF
+from .objects import FQ_REF, SHARED_REF, UUID_REF
 
 
 class ApiSimulator:

@@ -25,7 +25,7 @@ from ..ops.diff import (
     object_document,
 )
 from .reconcile import Counts, reconcile, sort_cells
-from .rows import FQ_REF, SHARED_REF, UUID_REF, sync_object
+from .objects import FQ_REF, SHARED_REF, UUID_REF, sync_object
 from .zk import compare_trees, tree_pairs
 
 

@@ -1,0 +1,83 @@
+"""Catch-up planning (sync/catchup.py) over in-memory cells: which rows a pass copies again, which
+objects it then syncs for the link and share cells it found one-sided. docs/design/catch-up.md."""
+
+from __future__ import annotations
+
+from tfdata.model.cells import Cell
+from tfdata.model.fqname import shared_column
+from tfdata.model.objects import ObjectSpec
+from tfdata.sync.catchup import (
+    link_changes,
+    links_changed_since,
+    one_sided_links,
+    share_changes,
+)
+from tfdata.sync.objects import UUID_REF, ObjectChange
+from tfdata.sync.reconcile import sort_cells
+
+from .sync_world import World, apply_sync, uid
+
+PORT, GROUP, PROJECT, OTHER = uid(1), uid(2), uid(3), uid(4)
+VMI = "virtual_machine_interface"
+COPY_STARTED = 1_000
+
+
+def test_rows_whose_links_changed_at_or_after_the_copy_start_are_copied_again():
+    writetimes = [("before", COPY_STARTED - 1), ("at", COPY_STARTED), ("after", COPY_STARTED + 5), ("never", None)]
+    assert list(links_changed_since(writetimes, COPY_STARTED)) == ["at", "after"]
+
+
+def test_link_cells_on_one_side_only_name_the_objects_to_sync_with_their_holders():
+    old = [Cell(GROUP, "META:latest_col_ts", "null", 1_200), Cell(PROJECT, f"children:{VMI}:{PORT}", "null", 900),
+           Cell(GROUP, "prop:display_name", '"new"', 1_200), Cell(OTHER, f"ref:security_group:{GROUP}", '{"a":1}', 5)]
+    new = [Cell(GROUP, "META:latest_col_ts", "null", 900), Cell(PROJECT, f"children:{VMI}:{PORT}", "null", 900),
+           Cell(GROUP, f"backref:{VMI}:{PORT}", "{}", 900), Cell(OTHER, f"ref:security_group:{GROUP}", '{"a":2}', 5)]
+    # META, props and a link cell both sides hold (whatever its value) name nothing to sync
+    assert one_sided_links(old, new) == {(VMI, PORT): {GROUP}}
+
+
+def test_each_named_object_is_synced_once_with_every_holder_as_a_peer():
+    links = {("security_group", GROUP): {PORT}, ("security-group", GROUP): {OTHER}, (VMI, PORT): {GROUP}}
+    changes = link_changes(links)
+    assert sorted(c.uuid for c in changes) == [PORT, GROUP]  # sync_objects takes distinct uuids
+    by_uuid = {c.uuid: c for c in changes}
+    assert by_uuid[GROUP].peers == {PORT, OTHER} and by_uuid[PORT].peers == {GROUP}
+
+
+def share(uuid: str, value: str, ts: int, obj_type: str = VMI) -> Cell:
+    return Cell(obj_type, shared_column("tenant", PROJECT, uuid), value, ts)
+
+
+def test_objects_whose_share_cells_differ_or_changed_since_the_copy_are_synced():
+    equal_old, equal_recent = uid(10), uid(11)
+    only_old, only_new, value_differs = uid(12), uid(13), uid(14)
+    old = sort_cells([share(equal_old, "5", 10), share(equal_recent, "5", COPY_STARTED + 1),
+                      share(only_old, "5", 10), share(value_differs, "7", 10),
+                      Cell(VMI, "malformed", "5", COPY_STARTED + 1)])
+    new = sort_cells([share(equal_old, "5", 10), share(equal_recent, "5", COPY_STARTED + 1),
+                      share(only_new, "5", 10), share(value_differs, "5", 10)])
+    changes = share_changes(old, new, COPY_STARTED)
+    assert [c.uuid for c in changes] == sorted([equal_recent, only_old, only_new, value_differs])
+    assert all(c.type == VMI and c.shares == {shared_column("tenant", PROJECT, c.uuid)} for c in changes)
+
+
+def test_a_backref_the_copy_took_before_its_ref_was_removed_is_found_and_dropped():
+    """The overlap catch-up exists for: the copy took the group before the port dropped its ref
+    and the port after; the port's own notification names only the port."""
+    old = World()
+    old.create(ObjectSpec(GROUP, "security_group", ["g"]), 100)
+    old.create(ObjectSpec(PORT, VMI, ["p"]), 100)
+    new = old.copy()
+    backref = f"backref:{VMI}:{PORT}"
+    new.put(UUID_REF, GROUP, backref, "{}", 100)  # copied before the removal
+    old.put(UUID_REF, GROUP, "META:latest_col_ts", "null", COPY_STARTED + 10)  # the removal, on OLD
+    # run-sync's apply of the port's UPDATE cannot see the group: neither row of the port names it
+    apply_sync(old, new, ObjectChange(PORT, VMI))
+    assert backref in new.row(GROUP)
+
+    changed = list(links_changed_since([(PORT, 100), (GROUP, COPY_STARTED + 10)], COPY_STARTED))
+    assert changed == [GROUP]
+    links = one_sided_links(old.read(UUID_REF, changed), new.read(UUID_REF, changed))
+    assert links == {(VMI, PORT): {GROUP}}
+    apply_sync(old, new, *link_changes(links))  # the port, with the group as a peer
+    assert new.row(GROUP) == old.row(GROUP)
