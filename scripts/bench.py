@@ -236,7 +236,8 @@ def bench_diff(args) -> None:
     if not changed_dump.exists():
         def mutated():
             for table, cell in src.cells():
-                if (table.keyspace, table.table) == (CONFIG_KEYSPACE, UUID_TABLE) and cell.column == "prop:display_name" \
+                if (table.keyspace, table.table) == (CONFIG_KEYSPACE, UUID_TABLE) \
+                        and cell.column == "prop:display_name" \
                         and (cell.key in chosen or rng.random() < 0.001):
                     chosen.add(cell.key)
                     cell = Cell(cell.key, cell.column, '"changed-by-bench"', cell.writetime)
@@ -273,7 +274,8 @@ def naive_diff(a: Path, b: Path, limit: float, probe: bool) -> tuple[float, int,
         "def objs(p):\n"
         "    d = json.load(gzip.open(p, 'rt'))\n"
         "    return {k: {c: json.loads(v[0]) if v[0][:1] in '{[\"' or v[0] in ('null','true','false') else v[0]\n"
-        "                for c, v in row.items()} for k, row in d['cassandra']['config_db_uuid']['obj_uuid_table'].items()}\n"
+        "                for c, v in row.items()}\n"
+        "           for k, row in d['cassandra']['config_db_uuid']['obj_uuid_table'].items()}\n"
         "fraction = float(sys.argv[3])\n"
         "x, y = objs(sys.argv[1]), objs(sys.argv[2])\n"
         "if fraction < 1:\n"
@@ -453,7 +455,7 @@ def render(args) -> None:
 def machine() -> str:
     cpu = "?"
     try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 30)
@@ -480,7 +482,8 @@ def main() -> None:
     sub.add_parser("render")
     args = parser.parse_args()
     {"export": bench_export, "snapshot": bench_snapshot, "presync": bench_presync, "diff": bench_diff,
-     "runsync": bench_runsync, "runsync-publisher": runsync_publisher, "zksync": bench_zksync, "audit": bench_audit, "render": render}[args.cmd](args)
+     "runsync": bench_runsync, "runsync-publisher": runsync_publisher, "zksync": bench_zksync, "audit": bench_audit,
+     "render": render}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
-    counts = write_dump(args.output, cells(random.Random(args.seed), int(args.mb * (1 << 20)), args.single), [], [TABLE])
+    cells_made = cells(random.Random(args.seed), int(args.mb * (1 << 20)), args.single)
+    counts = write_dump(args.output, cells_made, [], [TABLE])
     print(f"{args.output}: {counts['cells']} cells, {Path(args.output).stat().st_size / (1 << 20):.0f} MB")
 
 

@@ -35,4 +35,5 @@ def command(ctx: click.Context, source: str, output: str, force: bool, dry_run: 
     if output_format == "json":
         emit_json(result.__dict__)
     else:
-        click.echo(f"exported {result.cells} cells in {result.tables} tables and {result.znodes} znodes to {result.path}")
+        click.echo(f"exported {result.cells} cells in {result.tables} tables and {result.znodes} znodes "
+                   f"to {result.path}")

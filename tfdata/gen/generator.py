@@ -374,7 +374,8 @@ class CloudBuilder:
         previous_uplink: Node | None = None
         for i in range(count):
             loopback = f"10.20.0.{1 + i}"
-            router = self.make("physical_router", f"leaf-{i + 1:02d}", self.gsc, admin, refs=[(self.fabric, None)], props={
+            router = self.make("physical_router", f"leaf-{i + 1:02d}", self.gsc, admin,
+                               refs=[(self.fabric, None)], props={
                 "physical_router_management_ip": f"10.30.0.{1 + i}",
                 "physical_router_dataplane_ip": loopback,
                 "physical_router_loopback_ip": loopback,
@@ -710,7 +711,7 @@ class CloudBuilder:
     def project_networks(self, plan: ProjectPlan, project: Node, owner: str, ipam: Node,
                          policies: list[tuple[Node, list[dict]]]) -> list[Network]:
         networks = []
-        for i, (name, prefixes) in enumerate(zip(plan.vn_names, vn_prefixes(plan))):
+        for i, (name, prefixes) in enumerate(zip(plan.vn_names, vn_prefixes(plan), strict=False)):
             policy = policies[plan.vn_policy[i]] if plan.vn_policy[i] is not None else None
             networks.append(self.project_network(plan, i, name, prefixes, project, owner, ipam, policy))
         return networks
@@ -794,7 +795,8 @@ class CloudBuilder:
             "floating_ip_address": str(address), "floating_ip_address_family": "v4",
             "floating_ip_fixed_ip_address": str(fixed) if fixed else None,
             "floating_ip_is_virtual_ip": False, "floating_ip_traffic_direction": "both"})
-        path = f"/api-server/subnets/{self.public.node.fq_str}:{subnet.network.network_address}/{subnet.network.prefixlen}"
+        network = subnet.network
+        path = f"/api-server/subnets/{self.public.node.fq_str}:{network.network_address}/{network.prefixlen}"
         self.out.znode(f"{path}/{v.zk_ip_index(address)}", node.uuid, node.created)
         return node
 

@@ -27,7 +27,8 @@ def leaves_only(nodes: Iterable[ZNode], source_kind: str) -> Iterator[ZNode]:
             yield node
 
 
-def export(source: Source, output: str | Path, force: bool = False, on_cell: Callable[[], None] | None = None) -> ExportResult:
+def export(source: Source, output: str | Path, force: bool = False,
+           on_cell: Callable[[], None] | None = None) -> ExportResult:
     """The target is checked when the dump's temp file is created and again when it is published
     (tfdata.outfile): nothing that appears at ``output`` meanwhile is replaced without ``force``."""
     output = Path(output)

@@ -80,7 +80,8 @@ def take_snapshot(source: Source, path: str | os.PathLike, force: bool = False, 
     return SnapshotResult(str(path), manifest, rereads, notes)
 
 
-def _reread_changed(source: LiveSource, writer: SnapshotWriter, capture: Any, rounds: int, settle: float) -> tuple[int, int]:
+def _reread_changed(source: LiveSource, writer: SnapshotWriter, capture: Any, rounds: int,
+                    settle: float) -> tuple[int, int]:
     """Read again every row a change notified during the scan touched (the object, its peers
     before and after, the index rows of its type), round after round until one brings nothing.
     Returns (rows re-read, notifications)."""

@@ -215,7 +215,8 @@ class RunSync:
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
 
-    def run(self, until_idle: float | None = None, max_messages: int | None = None, hook: str | None = None) -> RunStats:
+    def run(self, until_idle: float | None = None, max_messages: int | None = None,
+            hook: str | None = None) -> RunStats:
         """Consume until stopped (signal/stop_event), idle for ``until_idle`` seconds, or ``max_messages``.
 
         Messages are applied by ``workers`` threads at once, never two for the same object: writes

@@ -17,7 +17,8 @@ from ..model.zk import ISSU_TREES, UNPREFIXED_ID_TREES, VALIDATION_TREE
 TXN_OPS = 200
 
 
-def tree_pairs(old_prefix: str | None, new_prefix: str | None, include_validation: bool = True) -> list[tuple[str, str]]:
+def tree_pairs(old_prefix: str | None, new_prefix: str | None,
+               include_validation: bool = True) -> list[tuple[str, str]]:
     """(old root, new root) of every tree to copy; prefix-aware, including trees upstream never prefixes."""
     def base(prefix: str | None) -> str:
         return f"/{prefix}" if prefix else ""
