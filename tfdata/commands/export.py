@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..ops.export import export
+from ..ops.export import export, plan_export
 from ..output import FORMAT_OPTION, Progress, emit_json
 from .common import opened
 
@@ -24,15 +24,15 @@ def command(ctx: click.Context, source: str, output: str, force: bool, dry_run: 
     check_target(output, force)  # the real run's checks, also for --dry-run, before reading the source
     with opened(ctx, source) as src:
         if dry_run:
-            tables = src.tables()
-            result = {"dry_run": True, "source": source, "output": output, "tables": [str(t) for t in tables]}
-            emit_json(result) if output_format == "json" else click.echo(
-                f"would export {len(tables)} tables from {source} to {output}")
+            plan = plan_export(src, source, output)
+            emit_json(plan.as_dict()) if output_format == "json" else click.echo(
+                f"would export {len(plan.tables)} tables from {source} to {output}")
             return
         with Progress(output_format == "text") as progress:
             task = progress.task(f"export {source}")
             result = export(src, output, force=force, on_cell=task.advance)
     if output_format == "json":
-        emit_json(result.__dict__)
+        emit_json(result.as_dict())
     else:
-        click.echo(f"exported {result.cells} cells in {result.tables} tables and {result.znodes} znodes to {result.path}")
+        click.echo(f"exported {result.cells} cells in {result.tables} tables and {result.znodes} znodes "
+                   f"to {result.path}")

@@ -36,9 +36,7 @@ def command(ctx, snapshot, target, yes, force, dry_run, pre_snapshot_dir, output
                              pre_snapshot_dir=pre_snapshot_dir, on_cell=task.advance)
     plan = result.plan
     if output_format == "json":
-        emit_json({"acted": result.acted, "resumed": result.resumed, "plan": plan.as_dict(),
-                   "pre_snapshot": result.pre_snapshot, "verified": result.verified,
-                   "remaining": result.remaining or None})
+        emit_json(result.as_dict())
     else:
         click.echo(("restored " if result.acted else "plan for restoring ") + f"{snapshot} into '{target}'"
                    + (" (resumed from checkpoint)" if result.resumed else ""))

@@ -44,10 +44,7 @@ def command() -> None:
 @FORMAT_OPTION
 def list_command(output_format: str) -> None:
     """List the releases tfdata knows, oldest first, with their sizes."""
-    rows = []
-    for name in list_releases():
-        schema = load_release(name)
-        rows.append({"release": name, "source": schema.data.get("source", {}), "counts": schema.counts()})
+    rows = [load_release(name).summary_dict() for name in list_releases()]
     if output_format == "json":
         emit_json(rows)
         return
@@ -83,19 +80,11 @@ def show_command(release: str, obj_type: str | None, json_schema: bool, output_f
 
 
 def _show_release(schema, output_format: str) -> None:
-    types = {
-        name: {
-            "dash_name": entry["dash_name"],
-            "parents": sorted(entry["parents"]),
-            "properties": len(entry["properties"]),
-            "references": len(entry["references"]),
-        }
-        for name, entry in sorted(schema.object_types.items())
-    }
+    outline = schema.as_dict()
     if output_format == "json":
-        emit_json({"release": schema.name, "source": schema.data.get("source", {}),
-                   "counts": schema.counts(), "object_types": types})
+        emit_json(outline)
         return
+    types = outline["object_types"]
     click.echo(f"{schema.name}: {_source_line(schema.data.get('source', {}))}")
     counts = schema.counts()
     click.echo("  " + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()))
@@ -124,13 +113,7 @@ def _show_type(schema, type_name: str, output_format: str) -> None:
     properties = schema.properties(type_name)
     references = schema.references(type_name)
     if output_format == "json":
-        emit_json({
-            "release": schema.name,
-            "type": type_name,
-            **entry,
-            "properties": properties,
-            "references": references,
-        })
+        emit_json(schema.type_dict(type_name))
         return
     click.echo(f"{entry['dash_name']} ({type_name}) in {schema.name}")
     click.echo(f"parents: {', '.join(sorted(entry['parents'])) or '(top level: config-root)'}")
@@ -221,13 +204,11 @@ def check_command(ctx: click.Context, source: str, release: str | None, from_rel
                 result = check_release(src, release, on_progress=task.advance)
     if not to_release and result.release is None:
         raise InputError("no release whitelists are installed (schemas/); nothing to check against")
+    if not to_release:
+        result = result.only(("schema",))  # the audit's other families are `tfdata audit`'s business
     findings = [f for f in result.findings if f.check.split(".", 1)[0] in ("schema", "upgrade")]
     if output_format == "json":
-        if to_release:
-            emit_json(result.as_dict())
-        else:
-            emit_json({"findings": [f.as_dict() for f in findings], "summary": result.summary(findings),
-                       "release": result.release.as_dict()})
+        emit_json(result.as_dict())
     else:
         if to_release:
             click.echo(f"source {release_line(result.source)}")
@@ -237,7 +218,7 @@ def check_command(ctx: click.Context, source: str, release: str | None, from_rel
             click.echo(release_line(result.release))
         click.echo("")
         render_findings(findings, False)
-        summary = result.summary() if to_release else result.summary(findings)
+        summary = result.summary()
         click.echo(summary_line(summary, len(findings), len(findings)))
     if findings:
         ctx.exit(EXIT_DIFFERENT)

@@ -69,7 +69,7 @@ def verify_cmd(ctx, file, output_format):
     """Recompute every hash; exit 1 if the file does not match its manifest."""
     result = verify_snapshot(file)
     if output_format == "json":
-        emit_json(result.__dict__)
+        emit_json(result.as_dict())
     else:
         click.echo(f"{file}: {'OK' if result.ok else 'CORRUPT'}")
         for p in result.problems:
