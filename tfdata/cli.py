@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import Iterator
 
 import click
 
 from . import __version__
 from .errors import TfdataError
 from .outfile import Terminated
+from .output import example
 
 
 class OneLineUsageError(click.UsageError):
@@ -177,7 +179,9 @@ class TfdataGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-@click.group(cls=TfdataGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TfdataGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=example("tfdata snapshot old -o snapshots/old-before-issu.tfsnap",
+                            "tfdata diff snapshots/old-before-issu.tfsnap new --ignore id_perms.last_modified"))
 @click.version_option(__version__, prog_name="tfdata")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -196,6 +200,20 @@ def _register() -> None:
 
 
 _register()
+
+
+def command_tree(command: click.Command | None = None, path: tuple[str, ...] = ("tfdata",)
+                 ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    """Every command and subcommand with its path, ``("tfdata", "sync", "pre")``, parents first and
+    names sorted (loading lazy ones): what the help test and docs/cli.md walk."""
+    command = cli if command is None else command
+    yield path, command
+    if isinstance(command, click.Group):
+        ctx = click.Context(command, info_name=path[-1])
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                yield from command_tree(sub, (*path, name))
 
 
 def main() -> None:

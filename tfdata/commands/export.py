@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from ..ops.export import export, plan_export
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import opened
 
 
-@click.command("export")
+@click.command("export", epilog=example("tfdata export old -o old.json.gz"))
 @click.argument("source")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Dump to write (db_json_exim format; .gz compresses).")

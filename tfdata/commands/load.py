@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from ..ops.load import LoadReport, load, plan_load
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import opened, opened_cluster
 
 
-@click.command("load")
+@click.command("load", epilog=example("tfdata load old.json.gz --to new --dry-run"))
 @click.argument("source")
 @click.option("--to", "target", required=True, help="Profile of the cluster to load into.")
 @click.option("--force", is_flag=True, help="REPLACE the target's TF keyspaces and ZooKeeper trees.")

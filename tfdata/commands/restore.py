@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from ..ops.restore import restore
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import opened_cluster
 
 
-@click.command("restore")
+@click.command("restore", epilog=example("tfdata restore snapshots/new-empty.tfsnap --to new --force"))
 @click.argument("snapshot", type=click.Path(dir_okay=False))
 @click.option("--to", "target", required=True, help="Profile of the cluster to roll back.")
 @click.option("--yes", is_flag=True, help="Act, on an empty target (a target holding data needs --force).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import EXIT_DIFFERENT, InputError
-from ..output import FORMAT_OPTION, emit_json
+from ..output import FORMAT_OPTION, emit_json, example
 from ..schema import describe_change, diff_releases, list_releases, load_release
 from .common import renamed_option
 
@@ -35,12 +35,12 @@ def _source_line(source: dict) -> str:
     return f"{repo} {source.get('branch', '')} @ {source.get('commit', '')[:10]} ({source.get('date', '')})"
 
 
-@click.group("schema")
+@click.group("schema", epilog=example("tfdata schema diff R2011 R21.4"))
 def command() -> None:
     """Per-release schema whitelists (object types, properties, references, parents)."""
 
 
-@command.command("list")
+@command.command("list", epilog=example("tfdata schema list --format json"))
 @FORMAT_OPTION
 def list_command(output_format: str) -> None:
     """List the releases tfdata knows, oldest first, with their sizes."""
@@ -55,7 +55,7 @@ def list_command(output_format: str) -> None:
                    f"{c['parent_links']:>7}  {_source_line(row['source'])}")
 
 
-@command.command("show")
+@command.command("show", epilog=example("tfdata schema show R21.4 virtual-network"))
 @click.argument("release")
 @click.argument("obj_type", metavar="[TYPE]", required=False)
 @click.option("--json-schema", "json_schema", is_flag=True,
@@ -132,7 +132,7 @@ def _show_type(schema, type_name: str, output_format: str) -> None:
         click.echo(f"\nchildren ({len(entry['children'])}): " + ", ".join(sorted(entry["children"])))
 
 
-@command.command("diff")
+@command.command("diff", epilog=example("tfdata schema diff R2011 R21.4"))
 @click.argument("release_a", metavar="R1")
 @click.argument("release_b", metavar="R2")
 @FORMAT_OPTION
@@ -165,7 +165,9 @@ def _print_diff(result: dict) -> None:
             click.echo("  " + describe_change(change))
 
 
-@command.command("check")
+@command.command("check",
+                 epilog=example("tfdata schema check old --release R2011",
+                                "tfdata schema check old --from-release R2011 --to-release R21.4"))
 @click.argument("source")
 @click.option("--release", default=None, metavar="R",
               help="Check SOURCE against release R (default: the release guessed from the data).")

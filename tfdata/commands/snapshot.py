@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from ..ops.snapshot import default_path, plan_snapshot, take_snapshot
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import READERS_OPTION, opened
 
 
-@click.command("snapshot")
+@click.command("snapshot", epilog=example("tfdata snapshot old -o snapshots/old-before-issu.tfsnap --consistent"))
 @click.argument("source")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Snapshot file (default: snapshots/<source>-<UTC time>.tfsnap).")
