@@ -29,12 +29,13 @@ def _one_line(exc: click.UsageError) -> click.UsageError:
 
 
 # Libraries that log what tfdata already reports in one line (kazoo: every failed connection
-# attempt with the host list; pika: every failed connection) or, at DEBUG, secrets (kazoo logs
-# its Auth packet with the digest password): their level for each -v count.
+# attempt with the host list; pika: every failed connection; the Cassandra driver: each refused
+# connection with its traceback) or, at DEBUG, secrets (kazoo logs its Auth packet with the
+# digest password): their level for each -v count.
 LIBRARY_LEVELS = {
     "kazoo": (logging.ERROR, logging.WARNING, logging.INFO),
     "pika": (logging.CRITICAL, logging.WARNING, logging.INFO),
-    "cassandra": (logging.WARNING, logging.WARNING, logging.INFO),
+    "cassandra": (logging.CRITICAL, logging.WARNING, logging.INFO),
 }
 TFDATA_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
 

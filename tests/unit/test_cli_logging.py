@@ -25,6 +25,7 @@ def logging_command(monkeypatch):
         log.warning("warning record, password=hunter2")
         logging.getLogger("kazoo.protocol.connection").debug(
             "Sending request(xid=1): Auth(auth_type=0, scheme='digest', auth='admin:hunter2')")
+        logging.getLogger("cassandra.cluster").warning("driver record: [control connection] Error connecting")
         return []
 
     monkeypatch.setattr(schema_command, "list_releases", list_releases)
@@ -53,6 +54,13 @@ def test_verbosity_in_either_position(logging_command, args, shown, hidden):
         assert f"tfdata.example: {text}" in err
     for text in hidden:
         assert text not in err
+
+
+def test_library_records_wait_for_v(logging_command):
+    """A refused connection is one tfdata error line; the driver's own warning (with its
+    traceback) only with -v."""
+    assert "driver record" not in stderr_of("schema", "list")
+    assert "cassandra.cluster: driver record" in stderr_of("schema", "list", "-v")
 
 
 def test_secrets_never_reach_the_log_even_at_debug(logging_command):
