@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
+from typing import Iterator
 
 import click
 
 from . import __version__
 from .errors import TfdataError
 from .outfile import Terminated
+from .output import example
 
 
 class OneLineUsageError(click.UsageError):
@@ -22,6 +26,79 @@ def _one_line(exc: click.UsageError) -> click.UsageError:
     if isinstance(exc, (OneLineUsageError, click.exceptions.NoArgsIsHelpError)):
         return exc  # bare `tfdata` / `tfdata sync` still prints the help
     return OneLineUsageError(exc.format_message(), exc.ctx)
+
+
+# Libraries that log what tfdata already reports in one line (kazoo: every failed connection
+# attempt with the host list; pika: every failed connection; the Cassandra driver: each refused
+# connection with its traceback) or, at DEBUG, secrets (kazoo logs its Auth packet with the
+# digest password): their level for each -v count.
+LIBRARY_LEVELS = {
+    "kazoo": (logging.ERROR, logging.WARNING, logging.INFO),
+    "pika": (logging.CRITICAL, logging.WARNING, logging.INFO),
+    "cassandra": (logging.CRITICAL, logging.WARNING, logging.INFO),
+}
+TFDATA_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
+
+_SECRET = re.compile(r"""(?P<key>(?:password|passwd|secret|auth|credentials?)['"]?\s*[=:]\s*)(?P<q>['"]?)"""
+                     r"""[^\s'",)}]+""", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
+
+
+def hide_secrets(text: str) -> str:
+    """``password=x``, ``auth='user:x'``, ``amqp://user:x@host`` with the secret replaced by ***."""
+    text = _SECRET.sub(lambda m: f"{m['key']}{m['q']}***", text)
+    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}***@", text)
+
+
+class _HideSecrets(logging.Filter):
+    """On tfdata's handler, so no record reaches stderr with a secret in its text, whoever logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = hide_secrets(record.getMessage()), None
+        return True
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes (click's test runner swaps it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def configure_logging(verbosity: int) -> None:
+    """The one place logging is set up: warnings to stderr by default, -v info, -vv debug for
+    tfdata's own loggers; the chatty libraries stay quieter (never at DEBUG, which logs secrets)."""
+    step = min(max(verbosity, 0), 2)
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("tfdata: %(levelname)s: %(name)s: %(message)s"))
+    handler.addFilter(_HideSecrets())
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("tfdata").setLevel(TFDATA_LEVELS[step])
+    for name, levels in LIBRARY_LEVELS.items():
+        logging.getLogger(name).setLevel(levels[step])
+
+
+def _count_verbosity(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    """-v adds up wherever it stands (`tfdata -v sync run -v` is -vv); logging follows at once."""
+    if not value or ctx.resilient_parsing:
+        return
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {}
+    root.obj["verbosity"] = root.obj.get("verbosity", 0) + value
+    configure_logging(root.obj["verbosity"])
 
 
 def _store_global(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -48,6 +125,8 @@ def global_options() -> list[click.Option]:
         click.Option(["--issu-conf", "issu_conf"], type=click.Path(dir_okay=False), default=None,
                      expose_value=False, callback=_store_global,
                      help="Read profiles 'old' and 'new' from an existing contrail-issu.conf."),
+        click.Option(["-v", "--verbose", "verbosity"], count=True, expose_value=False, callback=_count_verbosity,
+                     help="More log on stderr: -v info, -vv debug (default: warnings only)."),
     ]
 
 
@@ -101,12 +180,15 @@ class TfdataGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-@click.group(cls=TfdataGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TfdataGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=example("tfdata snapshot old -o snapshots/old-before-issu.tfsnap",
+                            "tfdata diff snapshots/old-before-issu.tfsnap new --ignore id_perms.last_modified"))
 @click.version_option(__version__, prog_name="tfdata")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Snapshot, diff, audit and migrate the Tungsten Fabric configuration store."""
     ctx.ensure_object(dict)
+    configure_logging(ctx.obj.get("verbosity", 0))  # -v after the subcommand raises it again
 
 
 add_global_options(cli)
@@ -119,6 +201,20 @@ def _register() -> None:
 
 
 _register()
+
+
+def command_tree(command: click.Command | None = None, path: tuple[str, ...] = ("tfdata",)
+                 ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    """Every command and subcommand with its path, ``("tfdata", "sync", "pre")``, parents first and
+    names sorted (loading lazy ones): what the help test and docs/cli.md walk."""
+    command = cli if command is None else command
+    yield path, command
+    if isinstance(command, click.Group):
+        ctx = click.Context(command, info_name=path[-1])
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                yield from command_tree(sub, (*path, name))
 
 
 def main() -> None:

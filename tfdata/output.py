@@ -19,6 +19,12 @@ FORMAT_OPTION = click.option(
 )
 
 
+def example(*command_lines: str) -> str:
+    """A command's help epilog: 'Example:' and one or two command lines, kept as written (the
+    \\b stops click from re-wrapping them); docs/cli.md and test_cli_help read it."""
+    return "\b\nExample:\n" + "\n".join(f"  {line}" for line in command_lines)
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 

@@ -176,7 +176,8 @@ def test_in_place_upgrade_runbook_with_rollback(old, tmp_path):
 
     (tmp_path / "contrail-issu.conf").write_text(ISSU_CONF)
     load_generated(old, tmp_path, 1000)
-    (tmp_path / "snapshots").mkdir()  # the runbook's `mkdir -p snapshots`
+    assert "`mkdir -p snapshots`" in RUNBOOK
+    (tmp_path / "snapshots").mkdir()  # the runbook's `mkdir -p snapshots`: -o never creates directories
     step(tmp_path, "tfdata snapshot old -o snapshots/before-ziu.tfsnap --consistent")
     step(tmp_path, "tfdata snapshots verify", extra=("snapshots/before-ziu.tfsnap",))
     step(tmp_path, "tfdata audit old --release <current>")

@@ -67,6 +67,12 @@ class AuditResult:
         limit = SEVERITY_RANK[min_severity]
         return [f for f in self.findings if SEVERITY_RANK[f.severity] <= limit]
 
+    def only(self, families: Iterable[str]) -> "AuditResult":
+        """The same audit with only the findings of these check families (`schema check` shows
+        schema.* findings, whatever else the scan noticed)."""
+        wanted = set(families)
+        return AuditResult([f for f in self.findings if f.check.split(".", 1)[0] in wanted], self.release, self.stats)
+
     def as_dict(self, min_severity: str = "info") -> dict:
         """The JSON contract; ``summary`` counts every finding, ``findings`` lists those shown."""
         out = {"findings": [f.as_dict() for f in self.shown(min_severity)], "summary": self.summary()}

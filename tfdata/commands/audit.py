@@ -9,7 +9,7 @@ import click
 
 from ..audit import CATALOGUE, SEVERITIES, audit
 from ..filters import check_audit_checks
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import opened
 
 SEVERITY_COLORS = {"error": "red", "warning": "yellow", "info": "cyan"}
@@ -82,7 +82,7 @@ def _list_checks(ctx: click.Context, param: click.Parameter, value: bool) -> Non
     ctx.exit(0)
 
 
-@click.command("audit")
+@click.command("audit", epilog=example("tfdata audit old --release R2011 --severity warning"))
 @click.argument("source")
 @click.option("--release", default=None, metavar="R",
               help="Release to validate against (default: guessed from the data; see 'tfdata schema list').")

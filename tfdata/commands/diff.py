@@ -9,7 +9,7 @@ from itertools import groupby
 import click
 
 from ..ops.diff import DiffOptions, check_options, diff_sources
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import READERS_OPTION, opened
 
 
@@ -79,7 +79,8 @@ def summary_line(summary: dict) -> str:
     return "; ".join(parts) or "equal"
 
 
-@click.command("diff")
+@click.command("diff",
+               epilog=example("tfdata diff snapshots/old-before-issu.tfsnap new --ignore id_perms.last_modified"))
 @click.argument("a")
 @click.argument("b")
 @click.option("--ignore", multiple=True, metavar="FIELD",

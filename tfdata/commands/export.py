@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ..ops.export import export
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..ops.export import export, plan_export
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import opened
 
 
-@click.command("export")
+@click.command("export", epilog=example("tfdata export old -o old.json.gz"))
 @click.argument("source")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Dump to write (db_json_exim format; .gz compresses).")
@@ -24,16 +24,15 @@ def command(ctx: click.Context, source: str, output: str, force: bool, dry_run: 
     check_target(output, force)  # the real run's checks, also for --dry-run, before reading the source
     with opened(ctx, source) as src:
         if dry_run:
-            tables = src.tables()
-            result = {"dry_run": True, "source": source, "output": output, "tables": [str(t) for t in tables]}
-            emit_json(result) if output_format == "json" else click.echo(
-                f"would export {len(tables)} tables from {source} to {output}")
+            plan = plan_export(src, source, output)
+            emit_json(plan.as_dict()) if output_format == "json" else click.echo(
+                f"would export {len(plan.tables)} tables from {source} to {output}")
             return
         with Progress(output_format == "text") as progress:
             task = progress.task(f"export {source}")
             result = export(src, output, force=force, on_cell=task.advance)
     if output_format == "json":
-        emit_json(result.__dict__)
+        emit_json(result.as_dict())
     else:
         click.echo(f"exported {result.cells} cells in {result.tables} tables and {result.znodes} znodes "
                    f"to {result.path}")

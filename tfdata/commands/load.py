@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ..ops.load import load, plan_load
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..ops.load import LoadReport, load, plan_load
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import opened, opened_cluster
 
 
-@click.command("load")
+@click.command("load", epilog=example("tfdata load old.json.gz --to new --dry-run"))
 @click.argument("source")
 @click.option("--to", "target", required=True, help="Profile of the cluster to load into.")
 @click.option("--force", is_flag=True, help="REPLACE the target's TF keyspaces and ZooKeeper trees.")
@@ -26,10 +26,8 @@ def command(ctx: click.Context, source: str, target: str, force: bool, dry_run: 
                 load(src, dst, force=force, plan=plan, on_cell=task.advance)
         else:
             load(src, dst, force=force, dry_run=True, plan=plan)
-    report = {"dry_run": dry_run, "target": target, "cells": plan.cells, "tables": plan.tables,
-              "rows": plan.rows, "znodes": plan.znodes, "replaced": plan.replaced, "notes": plan.notes}
     if output_format == "json":
-        emit_json(report)
+        emit_json(LoadReport(target, plan, dry_run).as_dict())
         return
     verb = "would write" if dry_run else "wrote"
     click.echo(f"{verb} {plan.cells} cells in {len(plan.tables)} tables and {plan.znodes} znodes to '{target}'")

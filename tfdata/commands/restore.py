@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from ..ops.restore import restore
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import opened_cluster
 
 
-@click.command("restore")
+@click.command("restore", epilog=example("tfdata restore snapshots/new-empty.tfsnap --to new --force"))
 @click.argument("snapshot", type=click.Path(dir_okay=False))
 @click.option("--to", "target", required=True, help="Profile of the cluster to roll back.")
 @click.option("--yes", is_flag=True, help="Act, on an empty target (a target holding data needs --force).")
@@ -36,9 +36,7 @@ def command(ctx, snapshot, target, yes, force, dry_run, pre_snapshot_dir, output
                              pre_snapshot_dir=pre_snapshot_dir, on_cell=task.advance)
     plan = result.plan
     if output_format == "json":
-        emit_json({"acted": result.acted, "resumed": result.resumed, "plan": plan.as_dict(),
-                   "pre_snapshot": result.pre_snapshot, "verified": result.verified,
-                   "remaining": result.remaining or None})
+        emit_json(result.as_dict())
     else:
         click.echo(("restored " if result.acted else "plan for restoring ") + f"{snapshot} into '{target}'"
                    + (" (resumed from checkpoint)" if result.resumed else ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import EXIT_DIFFERENT, InputError
-from ..output import FORMAT_OPTION, emit_json
+from ..output import FORMAT_OPTION, emit_json, example
 from ..schema import describe_change, diff_releases, list_releases, load_release
 from .common import renamed_option
 
@@ -35,19 +35,16 @@ def _source_line(source: dict) -> str:
     return f"{repo} {source.get('branch', '')} @ {source.get('commit', '')[:10]} ({source.get('date', '')})"
 
 
-@click.group("schema")
+@click.group("schema", epilog=example("tfdata schema diff R2011 R21.4"))
 def command() -> None:
     """Per-release schema whitelists (object types, properties, references, parents)."""
 
 
-@command.command("list")
+@command.command("list", epilog=example("tfdata schema list --format json"))
 @FORMAT_OPTION
 def list_command(output_format: str) -> None:
     """List the releases tfdata knows, oldest first, with their sizes."""
-    rows = []
-    for name in list_releases():
-        schema = load_release(name)
-        rows.append({"release": name, "source": schema.data.get("source", {}), "counts": schema.counts()})
+    rows = [load_release(name).summary_dict() for name in list_releases()]
     if output_format == "json":
         emit_json(rows)
         return
@@ -58,7 +55,7 @@ def list_command(output_format: str) -> None:
                    f"{c['parent_links']:>7}  {_source_line(row['source'])}")
 
 
-@command.command("show")
+@command.command("show", epilog=example("tfdata schema show R21.4 virtual-network"))
 @click.argument("release")
 @click.argument("obj_type", metavar="[TYPE]", required=False)
 @click.option("--json-schema", "json_schema", is_flag=True,
@@ -83,19 +80,11 @@ def show_command(release: str, obj_type: str | None, json_schema: bool, output_f
 
 
 def _show_release(schema, output_format: str) -> None:
-    types = {
-        name: {
-            "dash_name": entry["dash_name"],
-            "parents": sorted(entry["parents"]),
-            "properties": len(entry["properties"]),
-            "references": len(entry["references"]),
-        }
-        for name, entry in sorted(schema.object_types.items())
-    }
+    outline = schema.as_dict()
     if output_format == "json":
-        emit_json({"release": schema.name, "source": schema.data.get("source", {}),
-                   "counts": schema.counts(), "object_types": types})
+        emit_json(outline)
         return
+    types = outline["object_types"]
     click.echo(f"{schema.name}: {_source_line(schema.data.get('source', {}))}")
     counts = schema.counts()
     click.echo("  " + ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()))
@@ -124,13 +113,7 @@ def _show_type(schema, type_name: str, output_format: str) -> None:
     properties = schema.properties(type_name)
     references = schema.references(type_name)
     if output_format == "json":
-        emit_json({
-            "release": schema.name,
-            "type": type_name,
-            **entry,
-            "properties": properties,
-            "references": references,
-        })
+        emit_json(schema.type_dict(type_name))
         return
     click.echo(f"{entry['dash_name']} ({type_name}) in {schema.name}")
     click.echo(f"parents: {', '.join(sorted(entry['parents'])) or '(top level: config-root)'}")
@@ -149,7 +132,7 @@ def _show_type(schema, type_name: str, output_format: str) -> None:
         click.echo(f"\nchildren ({len(entry['children'])}): " + ", ".join(sorted(entry["children"])))
 
 
-@command.command("diff")
+@command.command("diff", epilog=example("tfdata schema diff R2011 R21.4"))
 @click.argument("release_a", metavar="R1")
 @click.argument("release_b", metavar="R2")
 @FORMAT_OPTION
@@ -182,7 +165,9 @@ def _print_diff(result: dict) -> None:
             click.echo("  " + describe_change(change))
 
 
-@command.command("check")
+@command.command("check",
+                 epilog=example("tfdata schema check old --release R2011",
+                                "tfdata schema check old --from-release R2011 --to-release R21.4"))
 @click.argument("source")
 @click.option("--release", default=None, metavar="R",
               help="Check SOURCE against release R (default: the release guessed from the data).")
@@ -221,13 +206,11 @@ def check_command(ctx: click.Context, source: str, release: str | None, from_rel
                 result = check_release(src, release, on_progress=task.advance)
     if not to_release and result.release is None:
         raise InputError("no release whitelists are installed (schemas/); nothing to check against")
+    if not to_release:
+        result = result.only(("schema",))  # the audit's other families are `tfdata audit`'s business
     findings = [f for f in result.findings if f.check.split(".", 1)[0] in ("schema", "upgrade")]
     if output_format == "json":
-        if to_release:
-            emit_json(result.as_dict())
-        else:
-            emit_json({"findings": [f.as_dict() for f in findings], "summary": result.summary(findings),
-                       "release": result.release.as_dict()})
+        emit_json(result.as_dict())
     else:
         if to_release:
             click.echo(f"source {release_line(result.source)}")
@@ -237,7 +220,7 @@ def check_command(ctx: click.Context, source: str, release: str | None, from_rel
             click.echo(release_line(result.release))
         click.echo("")
         render_findings(findings, False)
-        summary = result.summary() if to_release else result.summary(findings)
+        summary = result.summary()
         click.echo(summary_line(summary, len(findings), len(findings)))
     if findings:
         ctx.exit(EXIT_DIFFERENT)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ..ops.snapshot import default_path, take_snapshot
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..ops.snapshot import default_path, plan_snapshot, take_snapshot
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import READERS_OPTION, opened
 
 
-@click.command("snapshot")
+@click.command("snapshot", epilog=example("tfdata snapshot old -o snapshots/old-before-issu.tfsnap --consistent"))
 @click.argument("source")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Snapshot file (default: snapshots/<source>-<UTC time>.tfsnap).")
@@ -29,10 +29,9 @@ def command(ctx, source, output, consistent, force, readers, dry_run, output_for
     check_target(path, force, create_parent=output is None)  # also for --dry-run, before reading the source
     with opened(ctx, source) as src:
         if dry_run:
-            tables = [str(t) for t in src.tables()]
-            report = {"dry_run": True, "source": source, "output": path, "tables": tables, "consistent": consistent}
-            emit_json(report) if output_format == "json" else click.echo(
-                f"would snapshot {len(tables)} tables and the ZooKeeper trees of {source} into {path}")
+            plan = plan_snapshot(src, source, path, consistent)
+            emit_json(plan.as_dict()) if output_format == "json" else click.echo(
+                f"would snapshot {len(plan.tables)} tables and the ZooKeeper trees of {source} into {path}")
             return
         if output is None:
             make_parent(path)
@@ -42,8 +41,7 @@ def command(ctx, source, output, consistent, force, readers, dry_run, output_for
                                    readers=readers)
     counts = result.manifest["counts"]
     if output_format == "json":
-        emit_json({"path": result.path, "counts": counts, "mode": result.manifest["mode"],
-                   "rereads": result.rereads, "notifications": result.notifications})
+        emit_json(result.as_dict())
     else:
         click.echo(f"snapshot {result.path}: {counts['objects']} objects, {counts['rows']} rows, "
                    f"{counts['cells']} cells, {counts['znodes']} znodes ({result.manifest['mode']})")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 
 from ..ops.snapshot import DEFAULT_DIR, list_snapshots, show_snapshot, verify_snapshot
-from ..output import FORMAT_OPTION, emit_json
+from ..output import FORMAT_OPTION, emit_json, example
 
 
-@click.group("snapshots")
+@click.group("snapshots", epilog=example("tfdata snapshots verify snapshots/old-before-issu.tfsnap"))
 def command():
     """Inspect snapshot files."""
 
 
-@command.command("list")
+@command.command("list", epilog=example("tfdata snapshots list --dir snapshots"))
 @click.option("--dir", "directory", default=None, type=click.Path(file_okay=False),
               help=f"Directory to list (default: {DEFAULT_DIR}/, which need not exist yet).")
 @FORMAT_OPTION
@@ -38,7 +38,7 @@ def list_cmd(directory, output_format):
                    f"{c.get('objects', 0)} objects, {c.get('cells', 0)} cells, {c.get('znodes', 0)} znodes")
 
 
-@command.command("show")
+@command.command("show", epilog=example("tfdata snapshots show snapshots/old-before-issu.tfsnap"))
 @click.argument("file", type=click.Path(dir_okay=False))
 @FORMAT_OPTION
 def show_cmd(file, output_format):
@@ -61,7 +61,7 @@ def show_cmd(file, output_format):
         click.echo(f"    {t}: {n}")
 
 
-@command.command("verify")
+@command.command("verify", epilog=example("tfdata snapshots verify snapshots/old-before-issu.tfsnap"))
 @click.argument("file", type=click.Path(dir_okay=False))
 @FORMAT_OPTION
 @click.pass_context
@@ -69,7 +69,7 @@ def verify_cmd(ctx, file, output_format):
     """Recompute every hash; exit 1 if the file does not match its manifest."""
     result = verify_snapshot(file)
     if output_format == "json":
-        emit_json(result.__dict__)
+        emit_json(result.as_dict())
     else:
         click.echo(f"{file}: {'OK' if result.ok else 'CORRUPT'}")
         for p in result.problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..model.zk import ZNode
 from ..outfile import check_target
@@ -18,6 +18,27 @@ class ExportResult:
     tables: int
     cells: int
     znodes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract of `tfdata export --format json`."""
+        return {"path": self.path, "tables": self.tables, "cells": self.cells, "znodes": self.znodes}
+
+
+@dataclass
+class ExportPlan:
+    """What `export --dry-run` found: the source answered and lists these tables."""
+    source: str
+    output: str
+    tables: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract of `tfdata export --dry-run --format json`."""
+        return {"dry_run": True, "source": self.source, "output": self.output, "tables": self.tables}
+
+
+def plan_export(source: Source, name: str, output: str | Path) -> ExportPlan:
+    """Ask ``source`` (named ``name`` on the command line) for its tables; nothing is written."""
+    return ExportPlan(name, str(output), [str(t) for t in source.tables()])
 
 
 def leaves_only(nodes: Iterable[ZNode], source_kind: str) -> Iterator[ZNode]:

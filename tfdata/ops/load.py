@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import TargetNotEmpty
 from ..model.cells import Cell, TableRef
@@ -27,6 +27,20 @@ class LoadPlan:
     @property
     def cells(self) -> int:
         return sum(self.tables.values())
+
+
+@dataclass
+class LoadReport:
+    """A load's plan as run (or, for a dry run, as it would run) into the profile ``target``."""
+    target: str
+    plan: LoadPlan
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract of `tfdata load --format json`."""
+        plan = self.plan
+        return {"dry_run": self.dry_run, "target": self.target, "cells": plan.cells, "tables": plan.tables,
+                "rows": plan.rows, "znodes": plan.znodes, "replaced": plan.replaced, "notes": plan.notes}
 
 
 def plan_load(source: Source, target: Target) -> LoadPlan:

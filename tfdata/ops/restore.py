@@ -117,6 +117,11 @@ class RestoreResult:
     verified: bool | None = None
     remaining: dict[str, Any] = field(default_factory=dict)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract of `tfdata restore --format json` (``remaining``: null when verified)."""
+        return {"acted": self.acted, "resumed": self.resumed, "plan": self.plan.as_dict(),
+                "pre_snapshot": self.pre_snapshot, "verified": self.verified, "remaining": self.remaining or None}
+
 
 def restore(snapshot_path: str | os.PathLike, target: Target, yes: bool = False, force: bool = False,
             dry_run: bool = False, pre_snapshot_dir: str | os.PathLike = DEFAULT_DIR,

@@ -32,6 +32,30 @@ class SnapshotResult:
     rereads: int = 0
     notifications: int = 0
 
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract of `tfdata snapshot --format json`."""
+        return {"path": self.path, "counts": self.manifest["counts"], "mode": self.manifest["mode"],
+                "rereads": self.rereads, "notifications": self.notifications}
+
+
+@dataclass
+class SnapshotPlan:
+    """What `snapshot --dry-run` found: the source answered and lists these tables."""
+    source: str
+    output: str
+    tables: list[str]
+    consistent: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract of `tfdata snapshot --dry-run --format json`."""
+        return {"dry_run": True, "source": self.source, "output": self.output, "tables": self.tables,
+                "consistent": self.consistent}
+
+
+def plan_snapshot(source: Source, name: str, path: str | os.PathLike, consistent: bool = False) -> SnapshotPlan:
+    """Ask ``source`` (named ``name`` on the command line) for its tables; nothing is written."""
+    return SnapshotPlan(name, str(path), [str(t) for t in source.tables()], consistent)
+
 
 def take_snapshot(source: Source, path: str | os.PathLike, force: bool = False, consistent: bool = False,
                   on_cell: Callable[[], None] | None = None, max_drain_rounds: int = 20,
@@ -133,6 +157,10 @@ class VerifyResult:
     path: str
     ok: bool
     problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract of `tfdata snapshots verify --format json`."""
+        return {"path": self.path, "ok": self.ok, "problems": self.problems}
 
 
 def verify_snapshot(path: str | os.PathLike) -> VerifyResult:

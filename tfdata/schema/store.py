@@ -199,6 +199,25 @@ class ReleaseSchema:
         }
 
     # --- summary -------------------------------------------------------------------------
+    def summary_dict(self) -> dict[str, Any]:
+        """The JSON contract of one row of `tfdata schema list --format json`."""
+        return {"release": self.name, "source": self.data.get("source", {}), "counts": self.counts()}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract of `tfdata schema show R --format json`: the summary and each type's outline."""
+        types = {
+            name: {"dash_name": entry["dash_name"], "parents": sorted(entry["parents"]),
+                   "properties": len(entry["properties"]), "references": len(entry["references"])}
+            for name, entry in sorted(self.object_types.items())
+        }
+        return {**self.summary_dict(), "object_types": types}
+
+    def type_dict(self, obj_type: str) -> dict[str, Any]:
+        """The JSON contract of `tfdata schema show R TYPE --format json`: the whitelist entry with
+        the common properties and universal references merged in."""
+        return {"release": self.name, "type": obj_type, **self.object_types[obj_type],
+                "properties": self.properties(obj_type), "references": self.references(obj_type)}
+
     def counts(self) -> dict[str, int]:
         """The measurements of tf-schema.md §6, computed from the whitelist."""
         types = self.object_types.values()

@@ -24,9 +24,6 @@ from ..tls import client_context, tls_reason
 EXCHANGE = "vnc_config.object-update"
 log = logging.getLogger(__name__)
 
-# pika logs every failed connection attempt at ERROR; tfdata reports reconnects itself, once.
-logging.getLogger("pika").setLevel(logging.CRITICAL)
-
 
 def parameters(cfg: RabbitConfig, host: str | None = None, heartbeat: int = 30) -> pika.ConnectionParameters:
     import pika

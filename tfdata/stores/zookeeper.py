@@ -47,8 +47,6 @@ def connect(cfg: ZookeeperConfig, what: str = "zookeeper") -> KazooClient:
                       verify_certs=cfg.tls.verify)
     client = KazooClient(hosts=cfg.hosts, timeout=cfg.timeout, connection_retry={"max_tries": 2, "delay": 0.2},
                          command_retry={"max_tries": 3, "delay": 0.2}, **kwargs)
-    # kazoo logs every failed attempt at WARNING with the host list; our one-line error says it all
-    logging.getLogger("kazoo.client").setLevel(logging.ERROR)
     try:
         client.start(timeout=cfg.timeout)
     except KazooTimeoutError:
