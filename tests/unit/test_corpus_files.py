@@ -248,15 +248,17 @@ def _temps(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if ".tmp-" in p.name or ".part" in p.name)
 
 
-def _default_sigint() -> None:
-    """A shell without job control starts background jobs with SIGINT ignored, and the child
-    inherits that (CI may run the suite so): give the command the SIGINT a terminal would."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def _default_signals() -> None:
+    """A shell without job control starts background jobs with SIGINT ignored, nohup ignores
+    SIGHUP, and a child inherits both (CI may run the suite so): give the command the default
+    dispositions a terminal session has, which it then handles itself."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(_cli(args), cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=_default_sigint)
+                            preexec_fn=_default_signals)
 
 
 def _wait_for_temp(proc: subprocess.Popen, cwd: Path) -> None:
