@@ -18,6 +18,11 @@ def _short(value) -> str:
     return text if len(text) <= 70 else text[:67] + "..."
 
 
+def _echo_details(change: dict) -> None:
+    for d in change.get("details", []):
+        click.echo(f"      {d['field']}: {_short(d.get('old'))} -> {_short(d.get('new'))}")
+
+
 def render_text(result, details: bool = True) -> None:
     color = sys.stdout.isatty()
     marks = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}
@@ -31,8 +36,7 @@ def render_text(result, details: bool = True) -> None:
             line = f"  {mark} {c['uuid']}  {name}"
             click.echo(click.style(line, fg=fg) if color else line)
             if details:
-                for d in c.get("details", []):
-                    click.echo(f"      {d['field']}: {_short(d.get('old'))} -> {_short(d.get('new'))}")
+                _echo_details(c)
     stale = [c for c in result.changes if c["kind"] == "stale_index_entry"]
     if stale:
         click.echo(f"stale index entries, no such object on either side ({len(stale)})")
@@ -41,8 +45,7 @@ def render_text(result, details: bool = True) -> None:
             line = f"  {mark} {c['uuid']}  {c.get('type') or '?'}"
             click.echo(click.style(line, fg=fg) if color else line)
             if details:
-                for d in c.get("details", []):
-                    click.echo(f"      {d['field']}: {_short(d.get('old'))} -> {_short(d.get('new'))}")
+                _echo_details(c)
     rows = [c for c in result.changes if c["kind"] == "row"]
     for table, group in groupby(rows, key=lambda c: f"{c['keyspace']}.{c['table']}"):
         group = list(group)
