@@ -407,8 +407,10 @@ class CassandraStore:
 
     def non_empty(self, tables: Iterable[TableRef] | None = None) -> list[str]:
         found = []
-        for table in (tables if tables is not None else self.tables()):
-            if table not in set(self.tables()):
+        ordered = self.tables()  # one schema read, not one per table
+        existing = set(ordered)
+        for table in (tables if tables is not None else ordered):
+            if table not in existing:
                 continue
             if self.has_rows(table):
                 found.append(f"cassandra {table}")

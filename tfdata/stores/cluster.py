@@ -87,7 +87,8 @@ class ClusterStore:
         tables = list(tables) if tables is not None else None
         existing = self.cassandra.tables()
         chosen = existing if tables is None else [t for t in tables if t in set(existing)]
-        self.cassandra.truncate([t for t in chosen if self.cassandra.non_empty([t])])
+        holding = set(self.cassandra.non_empty(chosen))
+        self.cassandra.truncate([t for t in chosen if f"cassandra {t}" in holding])
         if tables is None:
             self.cassandra.clear_irregularities()
         else:
