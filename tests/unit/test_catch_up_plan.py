@@ -9,7 +9,7 @@ from tfdata.model.objects import ObjectSpec
 from tfdata.sync.catchup import (
     link_changes,
     links_changed_since,
-    one_sided_links,
+    links_to_recheck,
     share_changes,
 )
 from tfdata.sync.objects import UUID_REF, ObjectChange
@@ -33,7 +33,7 @@ def test_link_cells_on_one_side_only_name_the_objects_to_sync_with_their_holders
     new = [Cell(GROUP, "META:latest_col_ts", "null", 900), Cell(PROJECT, f"children:{VMI}:{PORT}", "null", 900),
            Cell(GROUP, f"backref:{VMI}:{PORT}", "{}", 900), Cell(OTHER, f"ref:security_group:{GROUP}", '{"a":2}', 5)]
     # META, props and a link cell both sides hold (whatever its value) name nothing to sync
-    assert one_sided_links(old, new) == {(VMI, PORT): {GROUP}}
+    assert links_to_recheck(old, new, COPY_STARTED) == {(VMI, PORT): {GROUP}}
 
 
 def test_each_named_object_is_synced_once_with_every_holder_as_a_peer():
@@ -77,7 +77,46 @@ def test_a_backref_the_copy_took_before_its_ref_was_removed_is_found_and_dropped
 
     changed = list(links_changed_since([(PORT, 100), (GROUP, COPY_STARTED + 10)], COPY_STARTED))
     assert changed == [GROUP]
-    links = one_sided_links(old.read(UUID_REF, changed), new.read(UUID_REF, changed))
+    links = links_to_recheck(old.read(UUID_REF, changed), new.read(UUID_REF, changed), COPY_STARTED)
     assert links == {(VMI, PORT): {GROUP}}
     apply_sync(old, new, *link_changes(links))  # the port, with the group as a peer
     assert new.row(GROUP) == old.row(GROUP)
+
+
+def test_a_recent_backref_both_sides_hold_is_rechecked_so_a_later_ref_removal_reaches_it():
+    """The group was taken while the port held a ref added by an UPDATE, the port's row before
+    that: both groups agree, but NEW's port does not name the group. The removal's UPDATE names
+    nothing, so only NEW's port row could lead run-sync to the group's backref."""
+    old = World()
+    old.create(ObjectSpec(GROUP, "security_group", ["g"]), 100)
+    old.create(ObjectSpec(PORT, VMI, ["p"]), 100)
+    new = old.copy()  # the port's row as the copy took it: no ref yet
+    added = COPY_STARTED + 5
+    old.put(UUID_REF, PORT, f"ref:security_group:{GROUP}", "{}", added)
+    for world in (old, new):  # the group's row, copied after the ref was added
+        world.put(UUID_REF, GROUP, f"backref:{VMI}:{PORT}", "{}", added)
+        world.put(UUID_REF, GROUP, "META:latest_col_ts", "null", added)
+
+    links = links_to_recheck(old.read(UUID_REF, [GROUP]), new.read(UUID_REF, [GROUP]), COPY_STARTED)
+    assert links == {(VMI, PORT): {GROUP}}
+    assert links_to_recheck(old.read(UUID_REF, [GROUP]), new.read(UUID_REF, [GROUP]), added + 1) == {}
+    apply_sync(old, new, *link_changes(links))
+    assert new.row(PORT) == old.row(PORT)
+
+    removed = added + 10  # after the catch-up: an UPDATE that names no peer
+    old.drop(UUID_REF, PORT, f"ref:security_group:{GROUP}")
+    old.drop(UUID_REF, GROUP, f"backref:{VMI}:{PORT}")
+    old.put(UUID_REF, GROUP, "META:latest_col_ts", "null", removed)
+    apply_sync(old, new, ObjectChange(PORT, VMI))
+    assert new.row(GROUP) == old.row(GROUP) and new.row(PORT) == old.row(PORT)
+
+
+def test_without_the_recheck_the_same_removal_leaves_the_backref_on_new():
+    """The control for the test above: what run-sync alone does with that copy."""
+    old = World()
+    old.create(ObjectSpec(GROUP, "security_group", ["g"]), 100)
+    old.create(ObjectSpec(PORT, VMI, ["p"]), 100)
+    new = old.copy()
+    new.put(UUID_REF, GROUP, f"backref:{VMI}:{PORT}", "{}", COPY_STARTED + 5)
+    apply_sync(old, new, ObjectChange(PORT, VMI))
+    assert f"backref:{VMI}:{PORT}" in new.row(GROUP)

@@ -45,28 +45,35 @@ def links_changed_since(writetimes: Iterable[tuple[str, int | None]], since_us: 
 
 
 _LINK_PREFIXES = ("backref:", "children:", "ref:", "parent:")
+_MIRROR_PREFIXES = ("backref:", "children:")  # cells that follow the row of the object they name
 
 
-def one_sided_links(source: Iterable[Cell], target: Iterable[Cell]) -> dict[tuple[str, str], set[str]]:
-    """{(type, named uuid): rows holding the cell} for every link cell only one side holds."""
+def links_to_recheck(source: Iterable[Cell], target: Iterable[Cell], since_us: int) -> dict[tuple[str, str], set[str]]:
+    """{(type, named uuid): rows holding the cell} for every link cell only one side holds, and
+    every mirror cell OLD wrote at or after ``since_us`` even where both sides hold it: the named
+    object's row may have been copied at another moment, and NEW must name this holder from that
+    row, or no later notification of the object (an UPDATE names nothing) would reach the cell."""
     def link_cells(cells):
         return {(c.key, c.column) for c in cells if c.column.startswith(_LINK_PREFIXES)}
+    source = list(source)
+    recent = {(c.key, c.column) for c in source
+              if c.column.startswith(_MIRROR_PREFIXES) and (c.writetime or 0) >= since_us}
     links: dict[tuple[str, str], set[str]] = {}
-    for holder, column in link_cells(source) ^ link_cells(target):
+    for holder, column in (link_cells(source) ^ link_cells(target)) | recent:
         _, obj_type, named = column.split(":", 2)
         links.setdefault((obj_type, named), set()).add(holder)
     return links
 
 
-def resync_rows(old, new, keys: list[str], counts: Counts, links: dict | None = None) -> int:
+def resync_rows(old, new, keys: list[str], counts: Counts, links: dict | None = None, since_us: int = 0) -> int:
     """Make these whole rows of NEW equal to OLD's (a row gone from OLD is deleted). Returns the
-    number of rows that needed writes; ``links`` collects one_sided_links."""
+    number of rows that needed writes; ``links`` collects links_to_recheck."""
     if not keys:
         return 0
     source = sort_cells(old.read_async(UUID_REF, keys).result())
     target = sort_cells(new.read_async(UUID_REF, keys).result())
     if links is not None:
-        for named, holders in one_sided_links(source, target).items():
+        for named, holders in links_to_recheck(source, target, since_us).items():
             links.setdefault(named, set()).update(holders)
     before = counts.rows_changed
     for actions in reconcile(source, target, counts, whole_rows=True):
@@ -146,7 +153,7 @@ def _catch_up_pass(old, new, since: int, counts: Counts, result: CatchUpResult, 
     rewritten = 0
     links: dict = {}
     for keys in _batched(rows_with_links_changed_since(old, since, ranges), batch):
-        rewritten += resync_rows(old, new, keys, counts, links)
+        rewritten += resync_rows(old, new, keys, counts, links, since)
         result.rows_checked += len(keys)
     sharers = shares_to_recheck(old, new, since)
     for chunk in _batched(sharers, batch):
