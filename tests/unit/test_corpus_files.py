@@ -143,6 +143,8 @@ CASES = [
              ("out.json", "is a directory"), make=directory("out.json")),  # click's own check
     FileCase("export-o-exists", ["export", "{c}/base.json", "-o", "out.json"],
              ("out.json: file exists", "--force"), make=regular("out.json")),
+    FileCase("snapshot-over-existing-file", ["snapshot", "old", "-o", "out.tfsnap"],
+             ("out.tfsnap", "file exists", "--force"), make=regular("out.tfsnap")),  # before the profile is read
     FileCase("export-dry-run-o-exists", ["export", "{c}/base.json", "-o", "out.json", "--dry-run"],
              ("out.json: file exists", "--force"), make=regular("out.json")),
     FileCase("snapshot-dry-run-o-device", ["snapshot", "{c}/base.json", "-o", "full", "--force", "--dry-run"],
@@ -183,6 +185,7 @@ CASES = [
              ("in.tfsnap: is a directory, not a regular file",), make=directory("in.tfsnap")),
     FileCase("snapshots-show-directory", ["snapshots", "show", "in.tfsnap"],
              ("in.tfsnap", "is a directory"), make=directory("in.tfsnap")),  # click's own check
+    FileCase("missing-dump-file", ["diff", "./nope.json", "{c}/base.json"], ("nope.json", "no such file")),
     FileCase("export-input-fifo", ["export", "in.json", "-o", "out.json"],
              ("in.json: is a FIFO, not a regular file",), make=fifo("in.json")),
     FileCase("snapshot-input-fifo", ["snapshot", "in.tfsnap", "-o", "s.tfsnap"],
