@@ -1,9 +1,11 @@
 """The bad-input corpus harness for cases that need no cluster.
 
 Every case runs the real `tfdata` command in a subprocess (so a traceback, an exit code or a
-stray file cannot hide) inside a scratch directory, and checks the contract every command keeps
-with bad input: exactly one stderr line ``tfdata: error: ...`` naming the thing at fault, exit 2
-(or the verdict's code), no traceback, and nothing written beside the inputs.
+stray file cannot hide) inside a scratch directory, with the network cut off (offline_cli.py: a
+case that reaches for a service fails, so none can write to one), and checks the contract every
+command keeps with bad input: exactly one stderr line ``tfdata: error: ...`` naming the thing at
+fault, exit 2 (or the verdict's code), no traceback, nothing on stdout and nothing written beside
+the inputs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Callable
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "corpus"
+OFFLINE_CLI = Path(__file__).resolve().parent / "offline_cli.py"
 
 
 @dataclass
@@ -30,11 +33,21 @@ class Case:
     stdin: bytes | None = None
 
 
-def tfdata(args: list[str], cwd: Path, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def command_line(args: list[str]) -> list[str]:
+    """``tfdata ARGS`` run offline."""
+    return [sys.executable, str(OFFLINE_CLI), *args]
+
+
+def environment() -> dict[str, str]:
+    """This checkout's tfdata, and no $TFDATA_CONFIG from the caller's shell."""
     env = {k: v for k, v in os.environ.items() if k != "TFDATA_CONFIG"}
     env["PYTHONPATH"] = str(REPO)
-    return subprocess.run([sys.executable, "-m", "tfdata.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          input=stdin, timeout=timeout)
+    return env
+
+
+def tfdata(args: list[str], cwd: Path, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(command_line(args), cwd=cwd, env=environment(), capture_output=True, input=stdin,
+                          timeout=timeout)
 
 
 def dir_state(path: Path) -> dict[str, str]:
@@ -68,5 +81,6 @@ def run_case(case: Case, tmp: Path) -> str:
     assert len(lines) == 1 and lines[0].startswith("tfdata: error: "), stderr
     for needle in case.needles:
         assert needle in lines[0], (needle, lines[0])
+    assert stdout == "", stdout
     assert dir_state(tmp) == before, "the command wrote or changed files"
     return lines[0]

@@ -13,14 +13,6 @@ from tfdata.cli import cli, command_tree
 
 TREE = dict(command_tree())
 
-# Gaps in tfdata/commands/sync.py, which its owner fills (and then removes the line here: the last
-# test fails for a gap that is gone, so this list cannot go stale).
-KNOWN_GAPS = {
-    ("tfdata sync", "example"), ("tfdata sync pre", "example"), ("tfdata sync post", "example"),
-    ("tfdata sync run", "example"), ("tfdata sync zk", "example"), ("tfdata sync verify", "example"),
-    ("tfdata sync run", "--queue"), ("tfdata sync zk", "--dry-run"),
-}
-
 
 def name(path) -> str:
     return " ".join(path)
@@ -46,14 +38,6 @@ def options_without_help(command: click.Command) -> list[str]:
             if isinstance(param, click.Option) and not param.hidden and not (param.help or "").strip()]
 
 
-def gaps(path) -> set[tuple[str, str]]:
-    command = TREE[path]
-    found = {(name(path), option) for option in options_without_help(command)}
-    if not example_lines(path):
-        found.add((name(path), "example"))
-    return found
-
-
 @pytest.mark.parametrize("path", TREE, ids=name)
 def test_command_has_help_text(path):
     command = TREE[path]
@@ -63,14 +47,12 @@ def test_command_has_help_text(path):
 
 @pytest.mark.parametrize("path", TREE, ids=name)
 def test_every_option_has_help(path):
-    missing = [o for o in options_without_help(TREE[path]) if (name(path), o) not in KNOWN_GAPS]
+    missing = options_without_help(TREE[path])
     assert missing == [], f"{name(path)}: options without help: {missing}"
 
 
 @pytest.mark.parametrize("path", TREE, ids=name)
 def test_help_ends_with_an_example_of_this_command(path):
-    if (name(path), "example") in KNOWN_GAPS:
-        pytest.skip("sync.py's owner adds it")
     lines = example_lines(path)
     assert 1 <= len(lines) <= 2, f"{name(path)} --help should end with 'Example:' and one or two lines"
     for line in lines:
@@ -103,10 +85,3 @@ def test_the_tree_holds_every_command():
         "tfdata schema check", "tfdata schema diff", "tfdata schema list", "tfdata schema show",
         "tfdata snapshot", "tfdata snapshots list", "tfdata snapshots show", "tfdata snapshots verify",
         "tfdata sync pre", "tfdata sync run", "tfdata sync post", "tfdata sync zk", "tfdata sync verify"}
-
-
-def test_known_gaps_are_still_gaps():
-    """A gap filled in sync.py must leave KNOWN_GAPS too, so the checks above cover it from then on."""
-    present = set().union(*(gaps(path) for path in TREE))
-    assert KNOWN_GAPS - present == set(), "filled: remove these from KNOWN_GAPS"
-    assert present - KNOWN_GAPS == set()

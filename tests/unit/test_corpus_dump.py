@@ -85,6 +85,11 @@ DUMPS = [
      _base_with('"obj_shared_table": {}', '"obj_shared_table": {"x": ' + "[" * DEPTH + "]" * DEPTH + "}")),
     ("bom-in-gzip", ("starts with a UTF-8 byte order mark (BOM)",),
      _written("made.json", gzip.compress(b"\xef\xbb\xbf" + (CORPUS / "base.json").read_bytes()))),
+    # 4. the dump's frame: cut short, a part missing, a part twice or one it cannot have
+    ("dump-cut-in-the-middle.json", ("truncated dump?", "at character 2330", "config_db_uuid.obj_uuid_table")),
+    ("dump-zookeeper-missing.json", ("'zookeeper' part is missing",)),
+    ("dump-duplicate-keyspace.json", ("duplicate key 'config_db_uuid'", "in cassandra")),
+    ("dump-unknown-top-level-key.json", ("unexpected top-level key 'kafka'",)),
 ]
 
 CONFIGS = [

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit import corpus
-from tests.unit.corpus import CORPUS, REPO, Case, dir_state, run_case
+from tests.unit.corpus import CORPUS, Case, command_line, dir_state, environment, run_case
 
 BASE = CORPUS / "base.json"
 NO_DAC = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
@@ -34,16 +34,6 @@ _MOUNTS: list[Path] = []
 @dataclass
 class FileCase(Case):
     unprivileged: bool = False  # root reads and writes through any mode bits: drop that for this case
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "TFDATA_CONFIG"}
-    env["PYTHONPATH"] = str(REPO)
-    return env
-
-
-def _cli(args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "tfdata.cli", *args]
 
 
 # ------------------------------------------------------------------------------ what the cases plant
@@ -153,6 +143,8 @@ CASES = [
              ("out.json", "is a directory"), make=directory("out.json")),  # click's own check
     FileCase("export-o-exists", ["export", "{c}/base.json", "-o", "out.json"],
              ("out.json: file exists", "--force"), make=regular("out.json")),
+    FileCase("snapshot-over-existing-file", ["snapshot", "old", "-o", "out.tfsnap"],
+             ("out.tfsnap", "file exists", "--force"), make=regular("out.tfsnap")),  # before the profile is read
     FileCase("export-dry-run-o-exists", ["export", "{c}/base.json", "-o", "out.json", "--dry-run"],
              ("out.json: file exists", "--force"), make=regular("out.json")),
     FileCase("snapshot-dry-run-o-device", ["snapshot", "{c}/base.json", "-o", "full", "--force", "--dry-run"],
@@ -193,6 +185,7 @@ CASES = [
              ("in.tfsnap: is a directory, not a regular file",), make=directory("in.tfsnap")),
     FileCase("snapshots-show-directory", ["snapshots", "show", "in.tfsnap"],
              ("in.tfsnap", "is a directory"), make=directory("in.tfsnap")),  # click's own check
+    FileCase("missing-dump-file", ["diff", "./nope.json", "{c}/base.json"], ("nope.json", "no such file")),
     FileCase("export-input-fifo", ["export", "in.json", "-o", "out.json"],
              ("in.json: is a FIFO, not a regular file",), make=fifo("in.json")),
     FileCase("snapshot-input-fifo", ["snapshot", "in.tfsnap", "-o", "s.tfsnap"],
@@ -224,8 +217,8 @@ def test_files_corpus(case: FileCase, tmp_path, monkeypatch):
 
     def run(args, cwd, stdin=None, timeout=None):
         # 30 s: a FIFO given as input used to block forever
-        return subprocess.run([*prefix, *_cli(args)], cwd=cwd, env=_env(), capture_output=True, input=stdin,
-                              timeout=30)
+        return subprocess.run([*prefix, *command_line(args)], cwd=cwd, env=environment(), capture_output=True,
+                              input=stdin, timeout=30)
 
     monkeypatch.setattr(corpus, "tfdata", run)
     line = run_case(case, tmp_path)
@@ -257,8 +250,8 @@ def _default_signals() -> None:
 
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(_cli(args), cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=_default_signals)
+    return subprocess.Popen(command_line(args), cwd=cwd, env=environment(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=_default_signals)
 
 
 def _wait_for_temp(proc: subprocess.Popen, cwd: Path) -> None:

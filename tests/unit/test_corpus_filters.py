@@ -63,6 +63,7 @@ CASES = [
          ("unknown check 'link.no_such_check'", "families", "link", "--list-checks"), make=differing_pair),
     Case("audit-unknown-family-wildcard", ["audit", "a.json", "--check", "nofamily.*"],
          ("unknown check 'nofamily.*'", "families", "--list-checks"), make=differing_pair),
+    Case("check-unknown:audit", ["audit", "{c}/base.json", "--check", "bogus"], ("--check", "unknown check 'bogus'")),
 ]
 
 

@@ -98,6 +98,44 @@ def test_every_command_refuses_an_edited_snapshot(original, tmp_path, edit, comm
     assert "snapshot refused" in line or "not a" in line, line
 
 
+def _edited(name: str, edit):
+    """The corpus base as snapshot ``name`` in the case's directory, with ``edit`` applied."""
+    def make(tmp: Path) -> None:
+        edit(_snapshot(tmp, name))
+    return make
+
+
+def _sqlite_of_another_kind(tmp: Path) -> None:
+    conn = sqlite3.connect(tmp / "other.tfsnap")
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+
+
+# Files that are not (or no longer) the snapshot they claim to be. load checks its snapshot before it
+# connects to the target, so these need no cluster (--force included: nothing could be replaced).
+NOT_SNAPSHOTS = [
+    Case("snapshot-not-sqlite:diff", ["diff", "{c}/snapshot-not-sqlite.tfsnap", "{c}/base.json"],
+         ("snapshot-not-sqlite.tfsnap", "not an SQLite file")),
+    Case("snapshot-bad-manifest-hash:export", ["export", "edited.tfsnap", "-o", "out.json"],
+         ("edited.tfsnap", "manifest hash does not match"),
+         make=_edited("edited.tfsnap", _sql("UPDATE manifest SET value = '\"somewhere-else\"' WHERE key = 'prefix'"))),
+    Case("sqlite-not-a-snapshot:diff", ["diff", "other.tfsnap", "{c}/base.json"],
+         ("other.tfsnap", "not a tfdata snapshot", "no manifest table"), make=_sqlite_of_another_kind),
+    Case("snapshot-table-missing:load", ["load", "nocells.tfsnap", "--to", "new"],
+         ("nocells.tfsnap", "cells missing"), make=_edited("nocells.tfsnap", _sql("DROP TABLE cells"))),
+    Case("snapshot-tampered-cell:load", ["load", "tampered.tfsnap", "--to", "new"],
+         ("tampered.tfsnap", "snapshot refused"), make=_edited("tampered.tfsnap", EDITS["cell-value"])),
+    Case("snapshot-flipped-byte:load", ["load", "flipped.tfsnap", "--to", "old", "--force"],
+         ("flipped.tfsnap", "snapshot refused"), make=_edited("flipped.tfsnap", EDITS["byte-in-cell-page"])),
+]
+
+
+@pytest.mark.parametrize("case", NOT_SNAPSHOTS, ids=[c.id for c in NOT_SNAPSHOTS])
+def test_a_file_that_is_not_an_intact_snapshot_is_refused(case, tmp_path):
+    run_case(case, tmp_path)
+
+
 @pytest.mark.parametrize("edit", EDITS, ids=list(EDITS))
 def test_verify_reports_every_edit(original, tmp_path, edit):
     path = tmp_path / "e.tfsnap"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..output import FORMAT_OPTION, Progress, emit_json
+from ..output import FORMAT_OPTION, Progress, emit_json, example
 from .common import READERS_OPTION
 
 FROM = click.option("--from", "source", default="old", show_default=True, help="Profile of the old cluster.")
@@ -86,12 +86,18 @@ def copy_options(fn):
     return fn
 
 
-@click.group("sync")
+@click.group("sync", epilog=example("tfdata sync pre --issu-conf /etc/contrail/contrail-issu.conf --dry-run"))
 def command():
-    """The ISSU data path: pre, run, post, zk, verify (old -> new)."""
+    """The ISSU data path, old -> new: pre, run, post, zk, then verify.
+
+    pre is the first bulk copy; run follows old's changes while the upgrade goes on; post is the
+    final copy once run is stopped; zk copies the ZooKeeper trees; verify, after each step, proves
+    that new equals old. The old cluster is only read (and holds run-sync's durable queue); every
+    write lands on new.
+    """
 
 
-@command.command("pre")
+@command.command("pre", epilog=example("tfdata sync pre --dry-run", "tfdata sync pre"))
 @FROM
 @TO
 @copy_options
@@ -101,10 +107,13 @@ def command():
 @FORMAT_OPTION
 @click.pass_context
 def pre(ctx, source, target, queue, no_queue, output_format, **copy):
-    """Bulk copy of every TF keyspace: new's tables become equal to old's (write times kept).
+    """First bulk copy of every TF keyspace, old -> new: new's tables become equal to old's.
 
-    Then a catch-up re-copies the rows whose children/backref cells changed during the copy: their
-    change notification names only the other object, so run-sync alone would miss them.
+    Write times are kept. Before copying, it declares the durable run-sync queue on the old broker,
+    so every change made from then on is kept for `tfdata sync run`. After the copy, a catch-up
+    re-copies the rows whose children/backref cells changed during the copy: their change
+    notification names only the other object, so run-sync alone would miss them. Run again after
+    an interruption, it resumes from its checkpoint (per token range).
     """
     from ..sync.steps import PreSyncOptions, pre_sync
 
@@ -124,7 +133,7 @@ def pre(ctx, source, target, queue, no_queue, output_format, **copy):
                    "(restart them, or send SIGUSR1 to contrail-control) — tfdata does not ssh anywhere")
 
 
-@command.command("post")
+@command.command("post", epilog=example("tfdata sync post --dry-run", "tfdata sync post"))
 @FROM
 @TO
 @copy_options
@@ -132,10 +141,12 @@ def pre(ctx, source, target, queue, no_queue, output_format, **copy):
 @FORMAT_OPTION
 @click.pass_context
 def post(ctx, source, target, no_config_db, output_format, **copy):
-    """Copy to_bgp_keyspace, useragent, svc_monitor_keyspace and dm_keyspace after run-sync stopped,
-    plus a final pass over config_db_uuid.
+    """Final copy, old -> new, once `tfdata sync run` is stopped: to_bgp_keyspace, useragent,
+    svc_monitor_keyspace and dm_keyspace, plus a final pass over config_db_uuid.
 
     The final pass repairs whatever run-sync could not see, and only writes where the sides differ.
+    Like pre, it resumes from its checkpoint when run again. The ZooKeeper trees follow with
+    `tfdata sync zk`.
     """
     from ..sync.steps import PostSyncOptions, post_sync
 
@@ -146,10 +157,12 @@ def post(ctx, source, target, no_config_db, output_format, **copy):
     _render_copy(result, source, target, output_format)
 
 
-@command.command("run")
+@command.command("run", epilog=example("tfdata sync run", "tfdata sync run --until-idle 5 --delete-queue"))
 @FROM
 @TO
-@click.option("--queue", default="tfdata.issu.run-sync", show_default=True)
+@click.option("--queue", default="tfdata.issu.run-sync", show_default=True,
+              help="Durable queue on the old broker bound to vnc_config.object-update: the one `sync pre` "
+                   "declared (declared here if missing). Dead letters go to QUEUE.dead.")
 @click.option("--prefetch", default=1000, show_default=True,
               help="Unacked messages held at once; what waits for a worker is applied in groups.")
 @click.option("--until-idle", type=float, default=None, help="Stop after the queue stayed empty this many seconds.")
@@ -161,7 +174,14 @@ def post(ctx, source, target, no_config_db, output_format, **copy):
 @click.pass_context
 def run(ctx, source, target, queue, prefetch, until_idle, max_messages, no_republish, hook, delete_queue,
         output_format):
-    """Replay old's live changes onto new until stopped (SIGINT/SIGTERM); ack only after applying."""
+    """Follow old's changes and apply them to new until stopped (SIGINT or SIGTERM).
+
+    Old's API servers publish each config change on the RabbitMQ exchange vnc_config.object-update;
+    the durable queue declared by `tfdata sync pre` keeps these notifications on the old broker.
+    For each one, the object's rows are read again from old and made equal on new, the notification
+    is republished on new's broker, and only then acked. Leave it running while the vRouters move.
+    Exit 1 when a notification could not be applied and went to the dead-letter queue QUEUE.dead.
+    """
     import time
 
     from ..sync.steps import RunSyncOptions, run_sync
@@ -200,15 +220,22 @@ def run(ctx, source, target, queue, prefetch, until_idle, max_messages, no_repub
         ctx.exit(1)
 
 
-@command.command("zk")
+@command.command("zk", epilog=example("tfdata sync zk --dry-run", "tfdata sync zk"))
 @FROM
 @TO
-@click.option("--dry-run", is_flag=True)
+@click.option("--dry-run", is_flag=True,
+              help="Count the znodes each tree would create, update and delete; write and verify nothing.")
 @click.option("--no-validation", is_flag=True, help="Do not copy /validation (VLAN uniqueness markers).")
 @FORMAT_OPTION
 @click.pass_context
 def zk(ctx, source, target, dry_run, no_validation, output_format):
-    """Copy the ZooKeeper trees (fq-name-to-uuid, api-server, id, validation), then verify them recursively."""
+    """Copy old's ZooKeeper trees to new (fq-name-to-uuid, api-server, id, validation), then verify
+    them recursively.
+
+    The last copy step, after `tfdata sync post`: both trees are walked side by side and only the
+    differences are written, so running it again writes only what is still missing. Exit 1 when a
+    tree still differs after the copy.
+    """
     from ..sync.steps import ZkSyncOptions, zk_sync
 
     old, new = _profiles(ctx, source, target)
@@ -223,7 +250,8 @@ def zk(ctx, source, target, dry_run, no_validation, output_format):
         ctx.exit(1)
 
 
-@command.command("verify")
+@command.command("verify", epilog=example("tfdata sync verify --no-zookeeper --repair --dry-run",
+                                           "tfdata sync verify"))
 @FROM
 @TO
 @click.option("--settle", type=float, default=2.0, show_default=True,
@@ -239,7 +267,13 @@ def zk(ctx, source, target, dry_run, no_validation, output_format):
 @FORMAT_OPTION
 @click.pass_context
 def verify_cmd(ctx, source, target, settle, ignore, no_zookeeper, repair, dry_run, readers, output_format):
-    """Exit 0 only when old and new hold the same config store (after --repair: once they do)."""
+    """Prove that new holds the same config store as old (Cassandra and ZooKeeper).
+
+    Differences are read again after --settle seconds, so writes still in flight do not count.
+    Before `tfdata sync zk`, check with --no-zookeeper. --repair makes what stays different on new
+    equal to old and checks again. Exit 0 when equal (after --repair: once they are), 1 when they
+    differ, 2 on usage or connection errors.
+    """
     from ..commands.diff import render_text
     from ..sync.steps import VerifyOptions, verify_clusters
 
