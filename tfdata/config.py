@@ -86,6 +86,8 @@ class Profile:
     zookeeper: ZookeeperConfig
     rabbitmq: RabbitConfig
     prefix: str | None = None  # TF cluster_id / ISSU db prefix
+    nodes: dict[str, list[str]] = field(default_factory=dict)  # role (control, config, ...) -> addresses
+    kube_cluster_name: str = "k8s"  # kube-manager's cluster_name: its election path
 
     def redacted(self) -> dict[str, Any]:
         return {"name": self.name, "prefix": self.prefix, "cassandra": self.cassandra.redacted(),
@@ -213,7 +215,29 @@ def _profile_from_toml(name: str, data: dict[str, Any], path: Path) -> Profile:
         )
     except (TypeError, ValueError) as exc:
         raise InputError(f"{path}: bad value in [{where}]: {exc}") from None
-    return Profile(name, cassandra, zookeeper, rabbitmq, data.get("prefix") or None)
+    nodes = _nodes(data.get("nodes", {}), f"{path}: [{where}.nodes]")
+    kube = data.get("kube_cluster_name", "k8s")
+    if not isinstance(kube, str) or not kube:
+        raise InputError(f"{path}: bad value in [{where}]: kube_cluster_name must be a non-empty string")
+    return Profile(name, cassandra, zookeeper, rabbitmq, data.get("prefix") or None, nodes, kube)
+
+
+NODE_ROLES = ("control", "config", "database", "analytics")
+
+
+def _nodes(section: Any, where: str) -> dict[str, list[str]]:
+    """{role: addresses} of the cluster's own nodes, which the ISSU stage checks look for."""
+    if not isinstance(section, dict):
+        raise InputError(f"{where}: expected a table of role = [addresses]")
+    unknown = sorted(set(section) - set(NODE_ROLES))
+    if unknown:
+        raise InputError(f"{where}: unknown role(s) {', '.join(unknown)} (known: {', '.join(NODE_ROLES)})")
+    out = {}
+    for role, addresses in section.items():
+        if not isinstance(addresses, list) or not all(isinstance(a, str) and a for a in addresses):
+            raise InputError(f"{where}: {role} must be a list of addresses")
+        out[role] = list(addresses)
+    return out
 
 
 def load_toml(path: Path, only: str | None = None) -> dict[str, Profile]:
@@ -246,6 +270,20 @@ def _split_hosts(value: str) -> list[tuple[str, int | None]]:
     return out
 
 
+def _api_info_hosts(value: str, path: Path) -> list[str]:
+    """The addresses of new_api_info ({"<ip>": [ssh user, ssh password]}): only its keys are kept,
+    so the passwords in it go nowhere."""
+    import ast
+
+    try:
+        parsed = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise InputError(f"{path}: new_api_info is not a Python dict literal") from None
+    if not isinstance(parsed, dict) or not all(isinstance(k, str) for k in parsed):
+        raise InputError(f"{path}: new_api_info is not a dict of addresses")
+    return sorted(parsed)
+
+
 def load_issu_conf(path: Path) -> dict[str, Profile]:
     """Profiles 'old' and 'new' from contrail-issu.conf ([DEFAULTS] old_*/new_* keys).
 
@@ -262,8 +300,9 @@ def load_issu_conf(path: Path) -> dict[str, Profile]:
     if not parser.has_section("DEFAULTS"):
         raise InputError(f"{path}: no [DEFAULTS] section (expected contrail-issu.conf)")
     conf = dict(parser.items("DEFAULTS"))
-    if any(conf.get(f"{side}_{kind}_password") for side in ("old", "new") for kind in ("cassandra", "rabbit")):
-        _check_private(path)
+    if conf.get("new_api_info") or any(conf.get(f"{side}_{kind}_password") for side in ("old", "new")
+                                       for kind in ("cassandra", "rabbit")):
+        _check_private(path)  # new_api_info holds ssh passwords
     profiles = {}
     for side in ("old", "new"):
         def get(key: str, default: Any = None, side: str = side) -> Any:  # this side's, bound now
@@ -299,7 +338,10 @@ def load_issu_conf(path: Path) -> dict[str, Profile]:
                     cert_file=get("rabbit_ssl_certfile"), key_file=get("rabbit_ssl_keyfile")),
         )
         prefix = conf.get("odb_prefix" if side == "old" else "ndb_prefix") or None
-        profiles[side] = Profile(side, cassandra, zookeeper, rabbitmq, prefix)
+        nodes = {role: [h for h, _ in _split_hosts(get(f"{role}_list"))] for role in NODE_ROLES if get(f"{role}_list")}
+        if side == "new" and "config" not in nodes and conf.get("new_api_info"):
+            nodes["config"] = _api_info_hosts(conf["new_api_info"], path)
+        profiles[side] = Profile(side, cassandra, zookeeper, rabbitmq, prefix, nodes)
     return profiles
 
 

@@ -36,10 +36,13 @@ class Finding:
     type: str | None = None
     fq_name: tuple[str, ...] | None = None
     path: str | None = None
+    cluster: str | None = None  # the profile, where a check looks at two clusters
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON contract: keys that do not apply are left out."""
         out: dict[str, Any] = {"check": self.check, "severity": self.severity}
+        if self.cluster is not None:
+            out["cluster"] = self.cluster
         if self.uuid is not None:
             out["uuid"] = self.uuid
         if self.type is not None:

@@ -34,7 +34,7 @@ def _style(text: str, color: bool, **kwargs) -> str:
 
 
 def _where(finding) -> str:
-    parts = []
+    parts = [finding.cluster] if finding.cluster else []
     if finding.uuid:
         parts.append(finding.uuid)
     if finding.type:
@@ -46,12 +46,12 @@ def _where(finding) -> str:
     return "  ".join(parts) or "(store)"
 
 
-def render_findings(findings, color: bool) -> None:
+def render_findings(findings, color: bool, catalogue=CATALOGUE) -> None:
     """Findings grouped by check: a title line per check, then where and what, then the repair."""
     for check_id, group in groupby(findings, key=lambda f: f.check):
         group = list(group)
         severity = group[0].severity
-        declared = CATALOGUE.get(check_id)
+        declared = catalogue.get(check_id)
         title = f"{severity:<7} {check_id} ({len(group)})" + (f"  {declared.title}" if declared else "")
         click.echo(_style(title, color, fg=SEVERITY_COLORS.get(severity), bold=True))
         same_repair = len({f.repair for f in group}) == 1
@@ -62,7 +62,7 @@ def render_findings(findings, color: bool) -> None:
                 click.echo(f"      at {item.path}")
             if not same_repair:
                 click.echo(f"      repair: {item.repair}")
-        if same_repair:
+        if same_repair and group[0].repair:
             click.echo(f"  repair: {group[0].repair}")
         click.echo("")
 

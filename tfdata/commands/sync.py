@@ -250,6 +250,39 @@ def zk(ctx, source, target, dry_run, no_validation, output_format):
         ctx.exit(1)
 
 
+@command.command("check", epilog=example("tfdata sync check pre", "tfdata sync check cutover --format json"))
+@click.argument("stage", type=click.Choice(["pre", "final", "cutover"]))
+@FROM
+@TO
+@click.option("--queue", default="tfdata.issu.run-sync", show_default=True,
+              help="The run-sync queue on the old broker (its depth and dead letters are checked at final).")
+@FORMAT_OPTION
+@click.pass_context
+def check_cmd(ctx, stage, source, target, queue, output_format):
+    """Check that the clusters are ready for an ISSU stage: pre (before sync pre), final (before
+    sync post and sync zk) or cutover (after the switch to the new controllers).
+
+    Batch-job leaders (schema-transformer, svc-monitor, device-manager, kube-manager) must be on
+    the old cluster only until the cut-over and on the new one only after it; new control nodes
+    must be registered in the old cluster before pre-sync; after the cut-over the node objects
+    must name the new hosts; run-sync must have drained its queue before post-sync. Each
+    service's health is checked on both sides. Exit 0 when no check fails at error severity, 1
+    otherwise, 2 on usage errors.
+    """
+    from ..sync.stage_checks import CHECKS, check_stage
+    from .audit import render_findings, summary_line
+
+    old, new = _profiles(ctx, source, target)
+    result = check_stage(stage, old, new, queue)
+    if output_format == "json":
+        emit_json(result.as_dict())
+    else:
+        render_findings(result.findings, sys.stdout.isatty(), CHECKS)
+        click.echo(summary_line(result.summary(), len(result.findings), len(result.findings)))
+        click.echo(f"stage {stage}: " + ("ready" if result.errors == 0 else "NOT ready"))
+    ctx.exit(1 if result.errors else 0)
+
+
 @command.command("verify", epilog=example("tfdata sync verify --no-zookeeper --repair --dry-run",
                                            "tfdata sync verify"))
 @FROM
