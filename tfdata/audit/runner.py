@@ -84,7 +84,7 @@ class AuditResult:
 
 def _families(release: str | None, checks: Iterable[str] | None) -> list[Family]:
     wanted = {selector.split(".", 1)[0] for selector in checks or ()}
-    families = []
+    families: list[Family] = []
     for family_class in FAMILIES:
         if wanted and not wanted.intersection(family_class.prefixes):
             continue
