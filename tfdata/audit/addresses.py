@@ -211,7 +211,8 @@ class AddressChecks(Family):
 
     @staticmethod
     def _subnet(owner: str, via: str | None, entry: dict, ctx: AuditContext) -> None:
-        sub = entry.get("subnet") if isinstance(entry.get("subnet"), dict) else {}
+        subnet = entry.get("subnet")
+        sub = subnet if isinstance(subnet, dict) else {}
         starts = [pool.get("start") for pool in entry.get("allocation_pools") or [] if isinstance(pool, dict)]
         unit = entry.get("alloc_unit")
         ctx.facts.add("subnets", (
@@ -220,6 +221,7 @@ class AddressChecks(Family):
             unit if isinstance(unit, int) and unit > 0 else 1, json.dumps(starts)))
 
     def _ip(self, obj: TfObject, ctx: AuditContext) -> None:
+        assert obj.type is not None and obj.fq_name is not None  # on_object passes live objects only
         address = obj.props.get(IP_TYPES[obj.type])
         vn = vn_fq = None
         if obj.type == "instance_ip":
@@ -256,7 +258,7 @@ class AddressChecks(Family):
             ctx.facts.add("zk_subnet", (keys[0], subnet_path))
             for other in keys[1:]:
                 ctx.facts.add("zk_subnet_alt", (keys[0], other, subnet_path))
-        if kind == "ip":
+        if kind == "ip" and index is not None:
             ctx.facts.add("zk_ip", (node.path, keys[0], str(int(index)), data_text(node.data)))
 
     # ------------------------------------------------------------------ cross checks

@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from ..model.objects import TfObject, parse_ref_value
 
@@ -88,8 +88,8 @@ class FactStore:
         self.finalized = True
 
     # ------------------------------------------------------------------ reading
-    def query(self, sql: str, params: tuple | dict = ()) -> Iterator[tuple]:
-        """Rows of a query, streamed (a cursor, not a list)."""
+    def query(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        """Rows of a query, streamed (a cursor, not a list: iterate it, or fetchone/fetchall)."""
         return self.db.execute(sql, params)
 
     def scalar(self, sql: str, params: tuple | dict = ()) -> Any:

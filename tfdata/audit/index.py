@@ -85,15 +85,15 @@ class IndexChecks(Family):
             else:
                 ctx.facts.add("fq_index", (cell.key, parts[0], parts[1], cell.column))
             return
-        parts = split_shared_column(cell.column)
+        share = split_shared_column(cell.column)
         try:
             access = decode_json(cell.value)
         except ValueError:
             access = None
-        if parts is None or not isinstance(access, int) or isinstance(access, bool):
+        if share is None or not isinstance(access, int) or isinstance(access, bool):
             ctx.emit(SHARED_BAD_CELL, f"row {cell.key!r} column {cell.column!r} value {cell.value[:40]!r}", path=path)
             return
-        ctx.facts.add("shared_actual", (cell.key, parts[0], parts[1], parts[2], json.dumps(access)))
+        ctx.facts.add("shared_actual", (cell.key, share[0], share[1], share[2], json.dumps(access)))
 
     def finish(self, ctx: AuditContext) -> None:
         if ctx.has_table(FQ_NAME_TABLE_REF):

@@ -9,6 +9,7 @@ cells filed under the wrong key, and rows too wide for upstream readers (I12).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TypedDict
 
 from ..model.cells import TableRef
 from ..model.keyspaces import CONFIG_KEYSPACE, UUID_TABLE
@@ -87,11 +88,19 @@ def map_key_field(obj_type: str, prop: str) -> str | None:
     return None
 
 
+class _Ident(TypedDict):
+    """The object a finding is about, as emit() takes it (keywords)."""
+
+    uuid: str
+    type: str | None
+    fq_name: list[str] | None
+
+
 class ObjectChecks(Family):
     prefixes = ("object", "store")
 
     def on_object(self, obj: TfObject, ctx: AuditContext) -> None:
-        ident = {"uuid": obj.uuid, "type": obj.type, "fq_name": obj.fq_name}
+        ident: _Ident = {"uuid": obj.uuid, "type": obj.type, "fq_name": obj.fq_name}
         self._problems(obj, ctx, ident)
         missing = [column for column in MANDATORY if column not in obj.writetimes]
         if missing:
@@ -104,14 +113,14 @@ class ObjectChecks(Family):
         if obj.type == "virtual_machine" and not obj.backrefs and not obj.children:
             ctx.emit(VM_WITHOUT_VMI, "no back-references (no VMI, no virtual router) and no children", **ident)
 
-    def _problems(self, obj: TfObject, ctx: AuditContext, ident: dict) -> None:
+    def _problems(self, obj: TfObject, ctx: AuditContext, ident: _Ident) -> None:
         for problem in obj.problems:
             path = f"{UUID_TABLE_REF}/{obj.uuid}/{problem.column}" if problem.column else None
             if problem.kind == "bad_json":
                 ctx.emit(BAD_JSON, f"{problem.column}: {problem.detail}", path=path, **ident)
             elif problem.kind == "unknown_column":
-                ctx.emit(UNKNOWN_COLUMN, f"{problem.detail}, value {obj.unknown.get(problem.column, '')[:60]!r}",
-                         path=path, **ident)
+                raw = obj.unknown.get(problem.column, "") if problem.column is not None else ""
+                ctx.emit(UNKNOWN_COLUMN, f"{problem.detail}, value {raw[:60]!r}", path=path, **ident)
             elif problem.kind == "duplicate_parent":
                 ctx.emit(DUPLICATE_PARENT, f"{problem.column}: {problem.detail}", path=path, **ident)
             elif problem.kind in ("missing_type", "missing_fq_name"):
@@ -119,7 +128,7 @@ class ObjectChecks(Family):
             else:
                 ctx.emit(MALFORMED_FIELD, f"{problem.column or 'row'}: {problem.detail}", path=path, **ident)
 
-    def _id_perms_uuid(self, obj: TfObject, ctx: AuditContext, ident: dict) -> None:
+    def _id_perms_uuid(self, obj: TfObject, ctx: AuditContext, ident: _Ident) -> None:
         id_perms = obj.props.get("id_perms")
         longs = id_perms.get("uuid") if isinstance(id_perms, dict) else None
         path = f"{UUID_TABLE_REF}/{obj.uuid}/prop:id_perms"
@@ -135,7 +144,7 @@ class ObjectChecks(Family):
         if stored != obj.uuid.lower():
             ctx.emit(ID_PERMS_UUID_MISMATCH, f"id_perms.uuid is {stored}, row key is {obj.uuid}", path=path, **ident)
 
-    def _parent_type(self, obj: TfObject, ctx: AuditContext, ident: dict) -> None:
+    def _parent_type(self, obj: TfObject, ctx: AuditContext, ident: _Ident) -> None:
         has_cell = "parent_type" in obj.writetimes
         stored = obj.parent_type
         path = f"{UUID_TABLE_REF}/{obj.uuid}/parent_type"
@@ -151,7 +160,7 @@ class ObjectChecks(Family):
             ctx.emit(PARENT_TYPE_MISMATCH, f"parent_type {stored!r} but no parent: column "
                      "(db_manage's orphan check fails on such rows)", path=path, **ident)
 
-    def _map_keys(self, obj: TfObject, ctx: AuditContext, ident: dict) -> None:
+    def _map_keys(self, obj: TfObject, ctx: AuditContext, ident: _Ident) -> None:
         if not obj.type:
             return
         for prop, items in obj.map_props.items():

@@ -9,7 +9,7 @@ keyword outside the subset makes the check answer "not sure": never a missed fin
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 Check = Callable[[Any], bool]
 
@@ -58,7 +58,7 @@ class Compiler:
             return checks[0]
         return lambda v: all(c(v) for c in checks)
 
-    def _keyword(self, key: str, value: Any, schema: dict) -> Check | bool | None:
+    def _keyword(self, key: str, value: Any, schema: dict) -> Check | Literal[True] | None:
         """A check for one keyword; True when it constrains nothing; None when unsupported."""
         if key in ANNOTATIONS or key.startswith("x-"):
             return True

@@ -42,7 +42,7 @@ class FeatureCounts:
         self.counts: dict[str, Counter] = defaultdict(Counter)
 
     def add(self, obj: TfObject) -> None:
-        if obj.is_live:
+        if obj.type is not None and obj.fq_name is not None:  # live (TfObject.is_live)
             counter = self.counts[obj.type]
             counter["type"] += 1
             counter.update(observed_features(obj))

@@ -113,7 +113,7 @@ class RouteTargetChecks(Family):
 
     # ------------------------------------------------------------------ scan
     def on_object(self, obj: TfObject, ctx: AuditContext) -> None:
-        if not obj.is_live:
+        if obj.type is None or obj.fq_name is None:  # not live (TfObject.is_live)
             return
         add = ctx.facts.add
         if obj.type == "global_system_config" and obj.fq_name == ["default-global-system-config"]:

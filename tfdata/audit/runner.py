@@ -84,7 +84,7 @@ class AuditResult:
 
 def _families(release: str | None, checks: Iterable[str] | None) -> list[Family]:
     wanted = {selector.split(".", 1)[0] for selector in checks or ()}
-    families = []
+    families: list[Family] = []
     for family_class in FAMILIES:
         if wanted and not wanted.intersection(family_class.prefixes):
             continue
@@ -175,7 +175,8 @@ def _scan_znodes(source, families: list[Family], ctx: AuditContext) -> None:
             family.on_znode(node, place, ctx)
 
 
-def check_release(source, release: str | None = None, on_progress: Callable[[int], None] | None = None):
+def check_release(source, release: str | None = None, on_progress: Callable[[int], None] | None = None
+                  ) -> AuditResult:
     """Only the schema family of an audit: unknown types, properties and refs, values failing the
     JSON Schema, parents not allowed. The release is guessed when None."""
     return audit(source, release=release, on_progress=on_progress, checks=["schema"])

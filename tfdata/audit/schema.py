@@ -131,6 +131,7 @@ class SchemaChecks(Family):
             self._check_value(obj, "ref", ref_type, parse_ref_value(value).attr, ctx)
 
     def _check_value(self, obj: TfObject, kind: str, name: str, value: Any, ctx: AuditContext) -> None:
+        assert obj.type is not None  # on_object checks live objects only
         if value is None:
             return
         field_key = (obj.type, kind, name)
@@ -144,9 +145,9 @@ class SchemaChecks(Family):
                 problems = group.validate(value)
             else:
                 key = (field_key, group.releases, text)
-                problems = self._values.get(key)
+                cached = self._values.get(key)
                 stats.lookups += 1
-                if problems is None:
+                if cached is None:
                     problems = group.validate(value)
                     self._cached_chars += len(text)
                     if self._cached_chars > VALUE_CACHE_CHARS:
@@ -154,6 +155,7 @@ class SchemaChecks(Family):
                         self._cached_chars = len(text)
                     self._values[key] = problems
                 else:
+                    problems = cached
                     stats.hits += 1
             for problem in problems:
                 ctx.facts.add("schema_values", (obj.uuid, problem["field"], group.releases, problem["detail"]))

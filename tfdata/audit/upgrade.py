@@ -89,10 +89,10 @@ def upgrade_check(source, to_release: str, from_release: str | None = None,
         for obj in _live_objects(source, None):
             counts.add(obj)
         choice = counts.choose(None)
-        if choice is None:
-            raise InputError("no release whitelists are installed; give --from")
     else:
         choice = FeatureCounts().choose(from_release)
+    if choice is None:
+        raise InputError("no release whitelists are installed; give --from")
     documents = (_object_document(obj) for obj in _live_objects(source, on_progress))
     impact = upgrade_impact(choice.name, to_release, documents)
     findings = [_upgrade_finding(item, choice.name) for item in impact["findings"] if not _server_assigned(item)]

@@ -127,7 +127,7 @@ class ZookeeperChecks(Family):
 
     # ------------------------------------------------------------------ scan
     def on_object(self, obj: TfObject, ctx: AuditContext) -> None:
-        if not obj.is_live:
+        if obj.type is None or obj.fq_name is None:  # not live (TfObject.is_live)
             return
         lock = f"{obj.type}:{obj.fq_name_str}"
         lock_zk = zk_form(lock)

@@ -48,8 +48,8 @@ def _where(finding) -> str:
 
 def render_findings(findings, color: bool, catalogue=CATALOGUE) -> None:
     """Findings grouped by check: a title line per check, then where and what, then the repair."""
-    for check_id, group in groupby(findings, key=lambda f: f.check):
-        group = list(group)
+    for check_id, same_check in groupby(findings, key=lambda f: f.check):
+        group = list(same_check)
         severity = group[0].severity
         declared = catalogue.get(check_id)
         title = f"{severity:<7} {check_id} ({len(group)})" + (f"  {declared.title}" if declared else "")

@@ -7,6 +7,7 @@ from typing import Iterator
 
 import click
 
+from ..stores.base import Source, Target
 from ..stores.open import open_source
 
 READERS_OPTION = click.option(
@@ -26,7 +27,7 @@ def renamed_option(old: str, new: str, why: str):
 
 @contextmanager
 def opened(ctx: click.Context, spec: str, with_zookeeper: bool = True, defer_integrity: bool = False
-           ) -> Iterator[object]:
+           ) -> Iterator[Source]:
     obj = ctx.find_root().obj or {}
     source = open_source(spec, obj.get("config_path"), obj.get("issu_conf"), with_zookeeper=with_zookeeper,
                          defer_integrity=defer_integrity)
@@ -37,7 +38,7 @@ def opened(ctx: click.Context, spec: str, with_zookeeper: bool = True, defer_int
 
 
 @contextmanager
-def opened_cluster(ctx: click.Context, profile: str) -> Iterator[object]:
+def opened_cluster(ctx: click.Context, profile: str) -> Iterator[Target]:
     from ..stores.open import open_cluster
 
     obj = ctx.find_root().obj or {}

@@ -27,8 +27,8 @@ def render_text(result, details: bool = True) -> None:
     color = sys.stdout.isatty()
     marks = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}
     objects = [c for c in result.changes if c["kind"] == "object"]
-    for obj_type, group in groupby(objects, key=lambda c: c.get("type") or "?"):
-        group = list(group)
+    for obj_type, same_type in groupby(objects, key=lambda c: c.get("type") or "?"):
+        group = list(same_type)
         click.echo(click.style(f"{obj_type} ({len(group)})", bold=True) if color else f"{obj_type} ({len(group)})")
         for c in group:
             mark, fg = marks[c["change"]]
@@ -47,8 +47,8 @@ def render_text(result, details: bool = True) -> None:
             if details:
                 _echo_details(c)
     rows = [c for c in result.changes if c["kind"] == "row"]
-    for table, group in groupby(rows, key=lambda c: f"{c['keyspace']}.{c['table']}"):
-        group = list(group)
+    for table, same_table in groupby(rows, key=lambda c: f"{c['keyspace']}.{c['table']}"):
+        group = list(same_table)
         click.echo(f"{table} ({len(group)} rows)")
         for c in group:
             mark, fg = marks[c["change"]]

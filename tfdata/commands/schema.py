@@ -185,7 +185,7 @@ def check_command(ctx: click.Context, source: str, release: str | None, from_rel
 
     Exit 0 when clean, 1 when there are findings, 2 on errors.
     """
-    from ..audit import check_release, upgrade_check
+    from ..audit import AuditResult, UpgradeResult, check_release, upgrade_check
     from ..output import Progress
     from .audit import release_line, render_findings, summary_line
     from .common import opened
@@ -200,19 +200,20 @@ def check_command(ctx: click.Context, source: str, release: str | None, from_rel
     with opened(ctx, source) as src:
         with Progress(output_format == "text") as progress:
             task = progress.task(f"checking {source}")
+            result: AuditResult | UpgradeResult
             if to_release:
                 result = upgrade_check(src, to_release, from_release, on_progress=task.advance)
             else:
                 result = check_release(src, release, on_progress=task.advance)
-    if not to_release and result.release is None:
-        raise InputError("no release whitelists are installed (schemas/); nothing to check against")
-    if not to_release:
+    if isinstance(result, AuditResult):
+        if result.release is None:
+            raise InputError("no release whitelists are installed (schemas/); nothing to check against")
         result = result.only(("schema",))  # the audit's other families are `tfdata audit`'s business
     findings = [f for f in result.findings if f.check.split(".", 1)[0] in ("schema", "upgrade")]
     if output_format == "json":
         emit_json(result.as_dict())
     else:
-        if to_release:
+        if isinstance(result, UpgradeResult):
             click.echo(f"source {release_line(result.source)}")
             click.echo(f"upgrade {result.source.name} -> {result.target}: {result.objects_affected} of "
                        f"{result.objects} objects affected")

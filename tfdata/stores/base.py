@@ -3,7 +3,9 @@
 A source yields cells table by table, each row's cells contiguous and in column byte order, and
 znodes in pre-order (parents before children). Nothing here requires a whole table in memory.
 A target takes batches of cells and znodes. Operations (export, load, snapshot, diff, audit,
-sync) are written against these protocols only.
+sync) are written against these protocols only. The sync steps need more of a live cluster than a
+source gives (rows read by key, mutations, znode transactions): RowStore, ZnodeStore and
+LiveCluster say what.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..model.cells import Cell, TableRef
 from ..model.zk import ZNode
 
 if TYPE_CHECKING:
+    from ..config import Profile
     from .snapshot.hashing import RangeHash
     from .snapshot.store import SnapshotWriter
 
@@ -79,6 +82,89 @@ class Target(Source, Protocol):
 
     def replace_znodes(self, nodes: Iterable[ZNode]) -> int:
         """Replace the TF trees by ``nodes``."""
+
+
+class RowMutations(Protocol):
+    """One table's share of a mutate() round (the sync steps' Actions): what to write and delete."""
+
+    writes: list[Cell]
+    cell_deletes: list[tuple[str, str, int]]  # key, column, timestamp
+    row_deletes: list[tuple[str, int]]  # key, timestamp
+
+
+class PendingCells(Protocol):
+    """A read in flight: the sync steps put every read of a change on the wire before waiting."""
+
+    def result(self) -> list[Cell]:
+        """The cells read (multi-key reads in the order the keys were asked, not token order)."""
+
+
+class RowStore(Protocol):
+    """A live cluster's Cassandra as the sync steps use it (CassandraStore): rows read by key,
+    by token range or a few columns at a time, and writes and deletes that carry their own write
+    times (so a copy keeps OLD's)."""
+
+    profile: Profile
+
+    def tables(self) -> list[TableRef]: ...
+
+    def ensure_tables(self, tables: Iterable[TableRef]) -> None:
+        """Create the tables that do not exist yet."""
+
+    def has_rows(self, table: TableRef) -> bool: ...
+
+    def token_range_cells(self, table: TableRef, lo: int, hi: int) -> Iterator[Cell]:
+        """Cells with lo <= token(key) <= hi, in Cassandra's order (token, key bytes, column bytes)."""
+
+    def column_writetimes(self, table: TableRef, column: str, lo: int, hi: int) -> Iterator[tuple[str, int | None]]:
+        """(key, write time) of one named cell in every row of a token range."""
+
+    def row_cells(self, table: TableRef, key: str) -> list[Cell]: ...
+
+    def cells_of_row(self, table: TableRef, key: str, columns: list[str]) -> list[Cell]: ...
+
+    def read_async(self, table: TableRef, keys: list[str], columns: list[str] | None = None) -> PendingCells:
+        """Start reading rows ``keys`` (all cells, or only ``columns``) without waiting."""
+
+    def write_cells(self, table: TableRef, cells: Iterable[Cell]) -> int: ...
+
+    def mutate(self, changes: Iterable[tuple[TableRef, RowMutations]]) -> None:
+        """Writes and deletes of several tables in one round trip; each carries its own timestamp."""
+
+
+# One difference to apply: ("create" | "set" | "delete", absolute path, data; empty for a delete).
+ZnodeChange = tuple[str, str, bytes]
+
+
+class ZnodeTree(Protocol):
+    def walk(self, root: str) -> Iterator[ZNode]:
+        """The tree under ``root``, root first, level by level, each node's children sorted by name."""
+
+
+class ZnodeStore(ZnodeTree, Protocol):
+    """A live cluster's ZooKeeper as zk-sync and verify use it (ZookeeperStore)."""
+
+    prefix: str | None
+
+    def node_data(self, path: str) -> bytes | None:
+        """One node's data; None when there is no such node."""
+
+    def make_path(self, path: str) -> None:
+        """Create ``path`` and its missing ancestors; nothing when it exists."""
+
+    def apply_changes(self, changes: list[ZnodeChange]) -> None: ...
+
+
+class LiveCluster(Source, Protocol):
+    """A live cluster as verify reads it (ClusterStore): one source for the diff, and its Cassandra
+    and ZooKeeper apart for re-reading and repairing single differences."""
+
+    @property
+    def cassandra(self) -> RowStore: ...
+
+    @property
+    def zookeeper(self) -> ZnodeStore | None:
+        """None when the cluster was opened without ZooKeeper."""
 
 
 class Closable(Protocol):

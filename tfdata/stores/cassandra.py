@@ -15,14 +15,14 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..config import CassandraConfig, Profile
 from ..errors import ConnectionFailed, InputError
 from ..tls import client_context, tls_reason
 from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
 from ..model.keyspaces import logical_keyspace, physical_keyspace
-from .base import SourceInfo, table_order
+from .base import RowMutations, SourceInfo, table_order
 from .tokens import token_ranges
 
 if TYPE_CHECKING:
@@ -124,14 +124,6 @@ class _Chunk:
 
 META_KEYSPACE = "tfdata_meta"
 IRREGULAR_TABLE = "irregular_cells"
-
-
-class RowMutations(Protocol):
-    """One table's share of a mutate() round (run-sync's Actions): what to write and delete."""
-
-    writes: list[Cell]
-    cell_deletes: list[tuple[str, str, int]]  # key, column, timestamp
-    row_deletes: list[tuple[str, int]]  # key, timestamp
 
 
 class CassandraStore:

@@ -11,17 +11,20 @@ import json
 import logging
 import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     import pika
-    from pika.adapters.blocking_connection import BlockingChannel
+    from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
+    from pika.spec import Basic, BasicProperties
 
 from ..config import RabbitConfig
 from ..errors import ConnectionFailed
 from ..tls import client_context, tls_reason
 
 EXCHANGE = "vnc_config.object-update"
+# One message as a channel's consume() yields it: (method frame, properties, body).
+Delivery: TypeAlias = tuple["Basic.Deliver", "BasicProperties", bytes]
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +40,7 @@ def parameters(cfg: RabbitConfig, host: str | None = None, heartbeat: int = 30) 
         heartbeat=heartbeat)
 
 
-def connect(cfg: RabbitConfig, what: str = "rabbitmq") -> pika.BlockingConnection:
+def connect(cfg: RabbitConfig, what: str = "rabbitmq") -> BlockingConnection:
     """A BlockingConnection to the first broker of the list that answers."""
     import pika
     from pika.exceptions import AMQPConnectionError, ProbableAuthenticationError

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from ..config import Profile, ZookeeperConfig
 from ..errors import ConnectionFailed
 from ..model.zk import EXIM_IGNORED_NAMES, ZNode, tf_roots
-from .base import SourceInfo
+from .base import SourceInfo, ZnodeChange
 
 if TYPE_CHECKING:
     from kazoo.client import KazooClient
@@ -25,9 +25,6 @@ log = logging.getLogger(__name__)
 
 _PIPELINE = 2000  # paths per walk step (requests in flight at once)
 _TXN_OPS = 200  # small transactions: the server keeps recent requests in memory
-
-# One difference to apply: ("create" | "set" | "delete", absolute path, data; empty for a delete).
-ZnodeChange = tuple[str, str, bytes]
 
 
 def connect(cfg: ZookeeperConfig, what: str = "zookeeper") -> KazooClient:

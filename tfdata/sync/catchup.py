@@ -7,15 +7,19 @@ nothing to write. Why and which rows: docs/design/catch-up.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, TypeVar
 
 from ..model.cells import Cell, now_us
 from ..model.fqname import split_shared_column
+from ..stores.base import RowStore
 from ..stores.tokens import token_bounds
 from .objects import LINKS_CHANGED, SHARED_REF, UUID_REF, ObjectChange, sync_objects
 from .reconcile import Counts, reconcile, sort_cells
 
 DEFAULT_CLOCK_SKEW = 60.0  # seconds: API servers stamp cells with their own clocks
+
+Links = dict[tuple[str, str], set[str]]  # (type, named uuid) -> rows holding a link cell naming it
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -31,7 +35,7 @@ class CatchUpResult:
                 "links_rechecked": self.links_rechecked, "since_us": self.since_us}
 
 
-def rows_with_links_changed_since(store, since_us: int, ranges: int = 16) -> Iterator[str]:
+def rows_with_links_changed_since(store: RowStore, since_us: int, ranges: int = 16) -> Iterator[str]:
     """Keys of obj_uuid_table rows whose children/backref cells changed at or after ``since_us``."""
     for rng in range(ranges):
         lo, hi = token_bounds(rng, ranges)
@@ -48,24 +52,25 @@ _LINK_PREFIXES = ("backref:", "children:", "ref:", "parent:")
 _MIRROR_PREFIXES = ("backref:", "children:")  # cells that follow the row of the object they name
 
 
-def links_to_recheck(source: Iterable[Cell], target: Iterable[Cell], since_us: int) -> dict[tuple[str, str], set[str]]:
+def links_to_recheck(source: Iterable[Cell], target: Iterable[Cell], since_us: int) -> Links:
     """{(type, named uuid): rows holding the cell} for every link cell only one side holds, and
     every mirror cell OLD wrote at or after ``since_us`` even where both sides hold it: the named
     object's row may have been copied at another moment, and NEW must name this holder from that
     row, or no later notification of the object (an UPDATE names nothing) would reach the cell."""
-    def link_cells(cells):
-        return {(c.key, c.column) for c in cells if c.column.startswith(_LINK_PREFIXES)}
+    def link_cells(cells: Iterable[Cell]) -> set[tuple[str, str]]:
+        return {(c.key, c.column) for c in cells if c.column is not None and c.column.startswith(_LINK_PREFIXES)}
     source = list(source)
     recent = {(c.key, c.column) for c in source
-              if c.column.startswith(_MIRROR_PREFIXES) and (c.writetime or 0) >= since_us}
-    links: dict[tuple[str, str], set[str]] = {}
+              if c.column is not None and c.column.startswith(_MIRROR_PREFIXES) and (c.writetime or 0) >= since_us}
+    links: Links = {}
     for holder, column in (link_cells(source) ^ link_cells(target)) | recent:
         _, obj_type, named = column.split(":", 2)
         links.setdefault((obj_type, named), set()).add(holder)
     return links
 
 
-def resync_rows(old, new, keys: list[str], counts: Counts, links: dict | None = None, since_us: int = 0) -> int:
+def resync_rows(old: RowStore, new: RowStore, keys: list[str], counts: Counts, links: Links | None = None,
+                since_us: int = 0) -> int:
     """Make these whole rows of NEW equal to OLD's (a row gone from OLD is deleted). Returns the
     number of rows that needed writes; ``links`` collects links_to_recheck."""
     if not keys:
@@ -81,7 +86,7 @@ def resync_rows(old, new, keys: list[str], counts: Counts, links: dict | None = 
     return counts.rows_changed - before
 
 
-def link_changes(links: dict[tuple[str, str], set[str]]) -> list[ObjectChange]:
+def link_changes(links: Links) -> list[ObjectChange]:
     """One change per object a one-sided link cell names, its holders as peers (one per uuid,
     whatever types the cells name it under: sync_objects takes distinct uuids)."""
     by_uuid: dict[str, ObjectChange] = {}
@@ -90,7 +95,7 @@ def link_changes(links: dict[tuple[str, str], set[str]]) -> list[ObjectChange]:
     return list(by_uuid.values())
 
 
-def resync_links(old, new, links: dict, counts: Counts, batch: int = 50) -> int:
+def resync_links(old: RowStore, new: RowStore, links: Links, counts: Counts, batch: int = 50) -> int:
     """Sync each object a changed link cell names, with the rows holding those cells as peers."""
     changes = link_changes(links)
     for chunk in _batched(changes, batch):
@@ -103,7 +108,9 @@ def share_changes(old_cells: Iterable[Cell], new_cells: Iterable[Cell], since_us
     cell that differs or that OLD wrote since ``since_us``, each with those columns."""
     found: dict[str, ObjectChange] = {}
 
-    def note(obj_type: str, column: str) -> None:
+    def note(obj_type: str, column: str | None) -> None:
+        if column is None:  # a row without cells names no object
+            return
         split = split_shared_column(column)
         if split:
             found.setdefault(split[2], ObjectChange(split[2], obj_type)).shares.add(column)
@@ -122,7 +129,7 @@ def share_changes(old_cells: Iterable[Cell], new_cells: Iterable[Cell], since_us
     return [found[u] for u in sorted(found)]
 
 
-def shares_to_recheck(old, new, since_us: int) -> list[ObjectChange]:
+def shares_to_recheck(old: RowStore, new: RowStore, since_us: int) -> list[ObjectChange]:
     """share_changes over the whole shared table of each side (one row per type: it is small)."""
     if SHARED_REF not in set(old.tables()):
         return []
@@ -132,7 +139,7 @@ def shares_to_recheck(old, new, since_us: int) -> list[ObjectChange]:
                          since_us)
 
 
-def catch_up(old, new, copy_started_us: int, counts: Counts, clock_skew: float = DEFAULT_CLOCK_SKEW,
+def catch_up(old: RowStore, new: RowStore, copy_started_us: int, counts: Counts, clock_skew: float = DEFAULT_CLOCK_SKEW,
              passes: int = 3, batch: int = 50, ranges: int = 16) -> CatchUpResult:
     """Re-copy the rows whose links changed since the copy started (old, new: CassandraStore);
     passes repeat, each from the start of the previous one, until one rewrites nothing."""
@@ -147,11 +154,12 @@ def catch_up(old, new, copy_started_us: int, counts: Counts, clock_skew: float =
     return result
 
 
-def _catch_up_pass(old, new, since: int, counts: Counts, result: CatchUpResult, batch: int, ranges: int) -> int:
+def _catch_up_pass(old: RowStore, new: RowStore, since: int, counts: Counts, result: CatchUpResult,
+                   batch: int, ranges: int) -> int:
     """One pass; returns the rows it rewrote (linked rows and sharing objects)."""
     result.passes += 1
     rewritten = 0
-    links: dict = {}
+    links: Links = {}
     for keys in _batched(rows_with_links_changed_since(old, since, ranges), batch):
         rewritten += resync_rows(old, new, keys, counts, links, since)
         result.rows_checked += len(keys)
@@ -166,8 +174,8 @@ def _catch_up_pass(old, new, since: int, counts: Counts, result: CatchUpResult, 
     return rewritten
 
 
-def _batched(items: Iterable, size: int) -> Iterator[list]:
-    chunk: list = []
+def _batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:

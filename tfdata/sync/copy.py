@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 from ..errors import ConnectionFailed, InputError
 from ..model.cells import TableRef, now_us
 from ..outfile import check_state_file, make_parent
+from ..stores.base import RowStore
 from ..stores.tokens import token_bounds
 from .catchup import DEFAULT_CLOCK_SKEW, catch_up
 from .reconcile import Counts, reconcile
@@ -174,7 +175,7 @@ class CopyPlan:
     checkpoint: Checkpoint
 
 
-def plan_copy(old, new, options: CopyOptions) -> CopyPlan:
+def plan_copy(old: RowStore, new: RowStore, options: CopyOptions) -> CopyPlan:
     """Choose the tables, create new's missing ones (unless a dry run), resume from the checkpoint
     and skip tables empty on both sides: they need no range scans at all."""
     old_tables = old.tables()
@@ -190,7 +191,7 @@ def plan_copy(old, new, options: CopyOptions) -> CopyPlan:
     return CopyPlan(wanted, missing, new_tables, units, todo, checkpoint)
 
 
-def copy_units(old, new, plan: CopyPlan, options: CopyOptions, result: CopyResult,
+def copy_units(old: RowStore, new: RowStore, plan: CopyPlan, options: CopyOptions, result: CopyResult,
                on_unit: Callable[[int, int], None] | None = None) -> None:
     """Reconcile the plan's remaining units in parallel; each finished unit is checkpointed and
     its counts added to ``result``."""
@@ -230,7 +231,7 @@ def copy_units(old, new, plan: CopyPlan, options: CopyOptions, result: CopyResul
             raise
 
 
-def catch_up_links(old, new, plan: CopyPlan, options: CopyOptions) -> dict | None:
+def catch_up_links(old: RowStore, new: RowStore, plan: CopyPlan, options: CopyOptions) -> dict | None:
     """Copy again the rows whose links changed while obj_uuid_table was copied (catchup.py); None
     when there is nothing to catch up (dry run, no catch-up asked, obj_uuid_table not copied)."""
     if options.dry_run or options.clock_skew is None or UUID_REF not in set(plan.tables):
@@ -240,7 +241,7 @@ def catch_up_links(old, new, plan: CopyPlan, options: CopyOptions) -> dict | Non
     return {**found.as_dict(), **counts.as_dict()}
 
 
-def copy_tables(old, new, options: CopyOptions | None = None,
+def copy_tables(old: RowStore, new: RowStore, options: CopyOptions | None = None,
                 on_unit: Callable[[int, int], None] | None = None) -> CopyResult:
     """Make new's tables equal to old's (both CassandraStore); ``on_unit(done, total)`` reports progress.
 

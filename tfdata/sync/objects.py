@@ -14,6 +14,7 @@ from ..model.cells import Cell, TableRef
 from ..model.fqname import expected_shares, fq_name_column, shared_column
 from ..model.keyspaces import CONFIG_KEYSPACE, FQ_NAME_TABLE, SHARED_TABLE, UUID_TABLE
 from ..model.objects import TfObject, decode_row
+from ..stores.base import RowStore
 from .reconcile import Actions, Counts, reconcile, sort_cells
 
 UUID_REF = TableRef(CONFIG_KEYSPACE, UUID_TABLE)
@@ -197,13 +198,13 @@ def rows_by_key(cells: list[Cell]) -> Rows:
     return rows
 
 
-def sync_object(old, new, uuid: str, obj_type: str | None, fq_name: list[str] | None, extra_peers: set[str],
-                counts: Counts) -> set[str]:
+def sync_object(old: RowStore, new: RowStore, uuid: str, obj_type: str | None, fq_name: list[str] | None,
+                extra_peers: set[str], counts: Counts) -> set[str]:
     """Sync one object's row and every row its change touched; returns the uuids synced."""
     return sync_objects(old, new, [ObjectChange(uuid, obj_type, fq_name, set(extra_peers))], counts)[uuid]
 
 
-def sync_objects(old, new, changes: list[ObjectChange], counts: Counts) -> dict[str, set[str]]:
+def sync_objects(old: RowStore, new: RowStore, changes: list[ObjectChange], counts: Counts) -> dict[str, set[str]]:
     """Sync objects (distinct uuids) with their index, share and peer link cells in four round
     trips however many they are; returns, per object, the uuids synced. The objects' own rows
     are written last, so a retry after a failure still finds NEW's old rows and what they name."""

@@ -61,23 +61,33 @@ class _Peek:
     def __init__(self, cells: Iterable[Cell]) -> None:
         self._it = iter(cells)
         self.head: Cell | None = None
-        self.head_pos: tuple[int, bytes] | None = None
+        self.head_pos: tuple[int, bytes] | None = None  # head's row position; None exactly when head is None
         self._last_key: str | None = None
         self.advance()
 
-    def advance(self) -> Cell | None:
-        current = self.head
+    def advance(self) -> None:
         self.head = next(self._it, None)
         if self.head is not None and self.head.key != self._last_key:
             self._last_key = self.head.key
             self.head_pos = row_position(self.head.key)
         elif self.head is None:
             self.head_pos = None
-        return current
 
     def head_in(self, key: str) -> Cell | None:
         """The next cell if it belongs to row ``key``."""
         return self.head if self.head is not None and self.head.key == key else None
+
+    def take_in(self, key: str) -> Cell | None:
+        """The next cell if it belongs to row ``key``, consumed."""
+        cell = self.head_in(key)
+        if cell is not None:
+            self.advance()
+        return cell
+
+    def row_key(self) -> str:
+        """The key of the row the next cell belongs to (asked only while there is one)."""
+        assert self.head is not None
+        return self.head.key
 
 
 class _Batches:
@@ -99,6 +109,14 @@ def _tombstone(cell: Cell) -> int:
     return (cell.writetime or 0) + 1
 
 
+def _column(cell: Cell) -> str:
+    """The cell's column name. The streams merged here come from Cassandra, where every cell has
+    one; only a dump holds a row without cells (column None), and such a row cannot be merged."""
+    if cell.column is None:
+        raise ValueError(f"row {cell.key!r}: a row without cells has no place in a merge of Cassandra cells")
+    return cell.column
+
+
 def reconcile(source: Iterable[Cell], target: Iterable[Cell], counts: Counts,
               chunk: int = 1000, whole_rows: bool = True) -> Iterator[Actions]:
     """Yield batches of actions that turn the target stream into the source stream.
@@ -108,10 +126,10 @@ def reconcile(source: Iterable[Cell], target: Iterable[Cell], counts: Counts,
     """
     a, b = _Peek(source), _Peek(target)
     out = _Batches(chunk)
-    while a.head is not None or b.head is not None:
-        if b.head is None or (a.head is not None and a.head_pos < b.head_pos):
+    while a.head_pos is not None or b.head_pos is not None:
+        if b.head_pos is None or (a.head_pos is not None and a.head_pos < b.head_pos):
             yield from _row_only_in_source(a, out, counts)
-        elif a.head is None or b.head_pos < a.head_pos:
+        elif a.head_pos is None or b.head_pos < a.head_pos:
             if whole_rows:
                 _row_only_in_target(b, out.current, counts)
             else:
@@ -124,55 +142,55 @@ def reconcile(source: Iterable[Cell], target: Iterable[Cell], counts: Counts,
 
 
 def _row_only_in_source(a: _Peek, out: _Batches, counts: Counts) -> Iterator[Actions]:
-    key = a.head.key
+    key = a.row_key()
     counts.rows_added += 1
-    while a.head_in(key):
-        out.current.writes.append(a.advance())
+    while (cell := a.take_in(key)) is not None:
+        out.current.writes.append(cell)
         counts.cells_written += 1
         yield from out.take_if_full()
 
 
 def _row_only_in_target(b: _Peek, actions: Actions, counts: Counts) -> None:
     """One partition tombstone newer than every cell of the row."""
-    key = b.head.key
+    key = b.row_key()
     newest = 0
-    while b.head_in(key):
-        newest = max(newest, b.advance().writetime or 0)
+    while (cell := b.take_in(key)) is not None:
+        newest = max(newest, cell.writetime or 0)
     actions.row_deletes.append((key, newest + 1))
     counts.rows_deleted += 1
 
 
 def _cells_only_in_target(b: _Peek, actions: Actions, counts: Counts) -> None:
     """The streams hold only some cells of the row: delete those, never the row."""
-    key = b.head.key
-    while b.head_in(key):
-        gone = b.advance()
-        actions.cell_deletes.append((key, gone.column, _tombstone(gone)))
+    key = b.row_key()
+    while (gone := b.take_in(key)) is not None:
+        actions.cell_deletes.append((key, _column(gone), _tombstone(gone)))
         counts.cells_deleted += 1
     counts.rows_updated += 1
 
 
 def _row_on_both_sides(a: _Peek, b: _Peek, out: _Batches, counts: Counts) -> Iterator[Actions]:
     """Merge the row's cells by column name (byte order, as Cassandra sorts them)."""
-    key = a.head.key
+    key = a.row_key()
     changed = False
-    while a.head_in(key) or b.head_in(key):
+    while True:
         ac, bc = a.head_in(key), b.head_in(key)
-        ca = text_to_blob(ac.column) if ac else None
-        cb = text_to_blob(bc.column) if bc else None
-        if bc is None or (ac is not None and ca < cb):
-            out.current.writes.append(a.advance())
-            counts.cells_written += 1
-            changed = True
-        elif ac is None or cb < ca:
-            b.advance()
-            out.current.cell_deletes.append((key, bc.column, _tombstone(bc)))
-            counts.cells_deleted += 1
-            changed = True
-        else:
+        if ac is not None and bc is not None and ac.column == bc.column:
             a.advance()
             b.advance()
             changed |= _same_column(ac, bc, out.current, counts)
+        elif ac is not None and (bc is None or text_to_blob(_column(ac)) < text_to_blob(_column(bc))):
+            a.advance()
+            out.current.writes.append(ac)
+            counts.cells_written += 1
+            changed = True
+        elif bc is not None:
+            b.advance()
+            out.current.cell_deletes.append((key, _column(bc), _tombstone(bc)))
+            counts.cells_deleted += 1
+            changed = True
+        else:  # the row is done on both sides
+            break
         yield from out.take_if_full()
     if changed:
         counts.rows_updated += 1

@@ -13,11 +13,13 @@ import signal
 import subprocess
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+from ..stores.base import Closable
 from ..stores.rabbitmq import (
+    Delivery,
     Notification,
     broker_errors,
     connect,
@@ -29,13 +31,18 @@ from ..stores.rabbitmq import (
 from .reconcile import Counts
 from .objects import ObjectChange, sync_objects
 
+if TYPE_CHECKING:
+    from ..config import Profile
+    from ..stores.cassandra import CassandraStore
+    from ..stores.rabbitmq import Basic, BasicProperties, BlockingChannel, BlockingConnection
+
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = "tfdata.issu.run-sync"
 RETIRED_DB_GRACE = 180.0  # seconds: longer than any Cassandra request may take (120 s timeout)
 
 
-def declare_queue(old_profile, queue: str = DEFAULT_QUEUE) -> int:
+def declare_queue(old_profile: Profile, queue: str = DEFAULT_QUEUE) -> int:
     """Declare (idempotently) the durable capture queue on the old broker; returns its depth."""
     conn = connect(old_profile.rabbitmq, f"rabbitmq of profile '{old_profile.name}'")
     try:
@@ -48,7 +55,7 @@ def declare_queue(old_profile, queue: str = DEFAULT_QUEUE) -> int:
         conn.close()
 
 
-def delete_queue(old_profile, queue: str = DEFAULT_QUEUE) -> None:
+def delete_queue(old_profile: Profile, queue: str = DEFAULT_QUEUE) -> None:
     conn = connect(old_profile.rabbitmq, f"rabbitmq of profile '{old_profile.name}'")
     try:
         ch = conn.channel()
@@ -94,7 +101,7 @@ def _is_transient(exc: BaseException) -> bool:
     return any(type(e).__name__ in _TRANSIENT_NAMES for e in _chain(exc))
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     while exc is not None:
         yield exc
         exc = exc.__cause__ or exc.__context__
@@ -104,13 +111,17 @@ def _chain(exc: BaseException):
 class _Job:
     """One object's apply, and every message it answers for (acked together when it is done)."""
     note: Notification
-    messages: list = field(default_factory=list)  # (method, props, body)
-    peers: set = field(default_factory=set)
+    messages: list[Delivery] = field(default_factory=list)
+    peers: set[str] = field(default_factory=set)
     started: bool = False
 
 
+Applies = dict[Future[dict[int, BaseException]], list[_Job]]  # an apply in flight -> the jobs it applies
+Stores = tuple["CassandraStore", "CassandraStore"]  # (old, new)
+
+
 class RunSync:
-    def __init__(self, old_profile, new_profile, queue: str = DEFAULT_QUEUE, prefetch: int = 1000,
+    def __init__(self, old_profile: Profile, new_profile: Profile, queue: str = DEFAULT_QUEUE, prefetch: int = 1000,
                  republish: bool = True, max_attempts: int = 5, on_event: Callable[[str, dict], None] | None = None,
                  backoff_max: float = 10.0, workers: int = 8, group: int = 50,
                  stop_event: threading.Event | None = None) -> None:
@@ -124,8 +135,12 @@ class RunSync:
         self.backoff_max = backoff_max
         self.stats = RunStats()
         self.stop_event = stop_event or threading.Event()  # set: stop cleanly (signals, another thread)
-        self._old_db = self._new_db = None
-        self._in = self._in_ch = self._out = self._out_ch = None
+        self._old_db: CassandraStore | None = None
+        self._new_db: CassandraStore | None = None
+        self._in: BlockingConnection | None = None  # consumes from OLD's broker
+        self._in_ch: BlockingChannel | None = None
+        self._out: BlockingConnection | None = None  # republishes on NEW's broker
+        self._out_ch: BlockingChannel | None = None
         self.workers = workers
         self.group = group
         self._ready: list[_Job] = []  # jobs waiting for a free worker (main thread only)
@@ -134,11 +149,12 @@ class RunSync:
         self._waiting: dict[str, _Job] = {}  # uuid -> job not yet picked up by a worker
         self._running: set[str] = set()  # uuids with an apply submitted and not yet collected
         self._deferred: dict[str, _Job] = {}  # uuid -> job that waits for that apply to finish
-        self._retired: list[tuple] = []  # (when, old store, new store) replaced after a failure
+        # (when, old store, new store) replaced after a failure
+        self._retired: list[tuple[float, CassandraStore, CassandraStore]] = []
         self._waiting_lock = threading.Lock()
 
     # ------------------------------------------------------------------ connections
-    def _db(self):
+    def _db(self) -> Stores:
         from ..stores.cassandra import CassandraStore
 
         with self._db_lock:
@@ -148,7 +164,7 @@ class RunSync:
                 self._new_db = CassandraStore(self.new_profile)
             return self._old_db, self._new_db
 
-    def _retire_db(self, used: tuple) -> None:
+    def _retire_db(self, used: Stores) -> None:
         """After a transient failure: the next apply connects afresh (the driver may wait minutes
         before it tries a restarted node again). The stores that failed are not shut down yet:
         other workers may have reads in flight on them, and a shut-down driver never completes
@@ -163,7 +179,7 @@ class RunSync:
             self._close_stores(stores)
 
     @staticmethod
-    def _close_stores(stores) -> None:
+    def _close_stores(stores: Iterable[Closable | None]) -> None:
         for store in stores:
             if store is not None:
                 try:
@@ -179,7 +195,7 @@ class RunSync:
         self._retired = []
         self._old_db = self._new_db = None
 
-    def _consumer(self):
+    def _consumer(self) -> BlockingChannel:
         if self._in is None or self._in.is_closed:
             self._in = connect(self.old_profile.rabbitmq, f"rabbitmq of profile '{self.old_profile.name}'")
             self._in_ch = self._in.channel()
@@ -188,7 +204,7 @@ class RunSync:
             self._in_ch.basic_qos(prefetch_count=self.prefetch)
         return self._in_ch
 
-    def _publisher(self):
+    def _publisher(self) -> BlockingChannel:
         if self._out is None or self._out.is_closed:
             self._out = connect(self.new_profile.rabbitmq, f"rabbitmq of profile '{self.new_profile.name}'")
             self._out_ch = self._out.channel()
@@ -229,12 +245,12 @@ class RunSync:
         backoff = 0.5
         idle_since = time.monotonic()
         while not self.stop_event.is_set():
-            pending: dict = {}
+            pending: Applies = {}
             try:
                 channel = self._consumer()
                 for method, props, body in channel.consume(self.queue, inactivity_timeout=0.02):
                     if method is not None:
-                        self._submit(pending, method, props, body)
+                        self._submit(channel, pending, (method, props, body))
                         idle_since = time.monotonic()
                     self._collect(channel, pending, block=False)
                     self._dispatch(pending)
@@ -278,30 +294,31 @@ class RunSync:
         self.close()
         return self.stats
 
-    def _wait_for(self, futures: list) -> None:
+    def _wait_for(self, futures: list[Future[dict[int, BaseException]]]) -> None:
         from concurrent.futures import wait
 
         running = [f for f in futures if not f.cancelled()]
         while running and not self.stop_event.is_set():  # a stop makes the workers give up
             running = list(wait(running, timeout=0.5).not_done)
 
-    def _submit(self, pending: dict, method, props, body: bytes) -> None:
+    def _submit(self, channel: BlockingChannel, pending: Applies, message: Delivery) -> None:
+        method, _, body = message
         self.stats.received += 1
         if method.redelivered:
             self.stats.redelivered += 1
         try:
             note = Notification.parse(body)
         except ValueError as exc:
-            self._dead_letter(self._in_ch, method, body, f"unparseable notification: {exc}")
+            self._dead_letter(channel, method, body, f"unparseable notification: {exc}")
             return
         with self._waiting_lock:
             job = self._waiting.get(note.uuid)
             if job is not None and not job.started:
-                job.messages.append((method, props, body))
+                job.messages.append(message)
                 job.peers |= note.peer_uuids()
                 self.stats.coalesced += 1
                 return
-            job = self._waiting[note.uuid] = _Job(note, [(method, props, body)], note.peer_uuids())
+            job = self._waiting[note.uuid] = _Job(note, [message], note.peer_uuids())
             if note.uuid in self._running:
                 # One apply per object at a time: an apply that read old before a delete must not
                 # write after the apply that handled the delete found nothing to remove.
@@ -310,7 +327,7 @@ class RunSync:
             self._running.add(note.uuid)
         self._ready.append(job)
 
-    def _dispatch(self, pending: dict) -> None:
+    def _dispatch(self, pending: Applies) -> None:
         """Hand waiting jobs to free workers: alone while workers are free, in groups once not."""
         while self._ready and len(pending) < self.workers:
             jobs, self._ready = self._ready[:self.group], self._ready[self.group:]
@@ -371,7 +388,7 @@ class RunSync:
                 self.stop_event.wait(backoff)
                 backoff = min(self.backoff_max, backoff * 2)
 
-    def _collect(self, channel, pending: dict, block: bool, draining: bool = False) -> None:
+    def _collect(self, channel: BlockingChannel, pending: Applies, block: bool, draining: bool = False) -> None:
         """Ack, republish or dead-letter finished messages (this thread owns the channels)."""
         from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -382,7 +399,8 @@ class RunSync:
                     return
                 wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
                 try:
-                    self._in.process_data_events(0)  # keep heartbeats flowing while we wait
+                    if self._in is not None:
+                        self._in.process_data_events(0)  # keep heartbeats flowing while we wait
                 except Exception:
                     pass
                 continue
@@ -405,7 +423,7 @@ class RunSync:
             if not block and not draining:
                 return
 
-    def _finish(self, channel, finished: list[tuple[_Job, BaseException | None]]) -> None:
+    def _finish(self, channel: BlockingChannel, finished: list[tuple[_Job, BaseException | None]]) -> None:
         """Republish what was applied (one broker transaction for all of it), then ack it; dead-letter
         what failed. Acks come last: a crash in between means redelivery and a duplicate
         notification on NEW, never a lost one."""
@@ -426,12 +444,12 @@ class RunSync:
                 note = job.note
                 self.on_event("applied", {"oper": note.oper, "type": note.type, "uuid": note.uuid})
 
-    def _apply(self, jobs: list[_Job], stores: tuple) -> None:
+    def _apply(self, jobs: list[_Job], stores: Stores) -> None:
         old, new = stores
         sync_objects(old, new, [ObjectChange(j.note.uuid, j.note.type or None, j.note.fq_name, set(j.peers))
                                 for j in jobs], self.stats.rows)
 
-    def _republish(self, messages: list[tuple[bytes, object]]) -> None:
+    def _republish(self, messages: list[tuple[bytes, BasicProperties | None]]) -> None:
         if not messages:
             return
         backoff = 0.2
@@ -452,7 +470,7 @@ class RunSync:
                 self.stop_event.wait(backoff)
                 backoff = min(self.backoff_max, backoff * 2)
 
-    def _dead_letter(self, channel, method, body: bytes, reason: str) -> None:
+    def _dead_letter(self, channel: BlockingChannel, method: Basic.Deliver, body: bytes, reason: str) -> None:
         send_to_queue(channel, f"{self.queue}.dead", body, {"x-tfdata-error": reason})
         channel.basic_ack(method.delivery_tag)
         self.stats.dead_lettered += 1

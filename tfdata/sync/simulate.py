@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid as uuidlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model.cells import Cell, now_us
 from ..model.fqname import expected_shares, fq_name_column, shared_column
@@ -21,9 +21,13 @@ from ..model.objects import ObjectSpec, decode_row, encode_json, object_columns,
 from ..stores.rabbitmq import connect, declare_exchange, publish_notification
 from .objects import FQ_REF, SHARED_REF, UUID_REF
 
+if TYPE_CHECKING:
+    from ..config import Profile
+    from ..stores.rabbitmq import BlockingChannel, BlockingConnection
+
 
 class ApiSimulator:
-    def __init__(self, profile, publish: bool = True, confirm: bool = False) -> None:
+    def __init__(self, profile: Profile, publish: bool = True, confirm: bool = False) -> None:
         """``confirm``: wait for the broker to take each notification (publisher confirms). The
         API servers do not; a test that counts messages must, since the broker may drop the last
         unconfirmed messages of a connection that closes right after a burst."""
@@ -36,14 +40,15 @@ class ApiSimulator:
         self.zk = ZookeeperStore(profile)
         self.publish_enabled = publish
         self.confirm = confirm
-        self._conn = self._channel = None
+        self._conn: BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
         self.sent = 0
 
     # ------------------------------------------------------------------ notifications
     def _publish(self, message: dict[str, Any]) -> None:
         if not self.publish_enabled:
             return
-        if self._channel is None or self._conn.is_closed:
+        if self._conn is None or self._conn.is_closed or self._channel is None:
             self._conn = connect(self.profile.rabbitmq, "simulator broker")
             self._channel = self._conn.channel()
             declare_exchange(self._channel)
@@ -90,6 +95,8 @@ class ApiSimulator:
                ) -> None:
         ts = now_us()
         row = decode_row(uuid, self.db.row_cells(UUID_REF, uuid))
+        if row.type is None or row.fq_name is None:  # not live (TfObject.is_live): the API server answers 404
+            raise ValueError(f"update of {uuid}: no such object")
         id_perms = dict(row.props.get("id_perms") or {})
         id_perms["last_modified"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{ts % 1_000_000:06d}"
         writes = [Cell(uuid, "prop:id_perms", encode_json(id_perms), ts)]
@@ -109,34 +116,35 @@ class ApiSimulator:
         if deletes:
             self.db.delete_cells(UUID_REF, deletes, ts)
         self.db.write_cells(UUID_REF, writes, default_ts=ts)
-        if "perms2" in (set_props or {}):
+        if set_props and "perms2" in set_props:
             self._share(row.type, uuid, row.props.get("perms2"), set_props["perms2"], ts)
         self._publish({"oper": "UPDATE", "type": row.type, "uuid": uuid, "fq_name": row.fq_name})
 
     def delete(self, uuid: str) -> None:
         ts = now_us()
         row = decode_row(uuid, self.db.row_cells(UUID_REF, uuid))
-        if not row.is_live:
+        obj_type, fq_name = row.type, row.fq_name
+        if obj_type is None or fq_name is None:  # not live (TfObject.is_live): nothing to delete
             return
-        body = {"uuid": uuid, "fq_name": row.fq_name, "parent_type": row.parent_type}
+        body: dict[str, Any] = {"uuid": uuid, "fq_name": fq_name, "parent_type": row.parent_type}
         deletes: list[tuple[str, str]] = []
         if row.parent:
-            deletes.append((row.parent[1], f"children:{row.type}:{uuid}"))
+            deletes.append((row.parent[1], f"children:{obj_type}:{uuid}"))
             body["parent_uuid"] = row.parent[1]
         for (ref_type, ref_uuid) in row.refs:
-            peer_col = f"ref:{row.type}:{uuid}" if ref_type == row.type else f"backref:{row.type}:{uuid}"
+            peer_col = f"ref:{obj_type}:{uuid}" if ref_type == obj_type else f"backref:{obj_type}:{uuid}"
             deletes.append((ref_uuid, peer_col))
             body.setdefault(f"{ref_type}_refs", []).append({"uuid": ref_uuid, "to": []})
         if deletes:
             self.db.delete_cells(UUID_REF, deletes, ts)
         self.db.delete_rows(UUID_REF, [uuid], ts)
-        self.db.delete_cells(FQ_REF, [(row.type, fq_name_column(row.fq_name, uuid))], ts)
-        self._share(row.type, uuid, row.props.get("perms2"), None, ts)
+        self.db.delete_cells(FQ_REF, [(obj_type, fq_name_column(fq_name, uuid))], ts)
+        self._share(obj_type, uuid, row.props.get("perms2"), None, ts)
         try:
-            self.zk.apply_changes([("delete", f"/fq-name-to-uuid/{row.type}:{':'.join(row.fq_name)}", b"")])
+            self.zk.apply_changes([("delete", f"/fq-name-to-uuid/{obj_type}:{':'.join(fq_name)}", b"")])
         except Exception:
             pass
-        self._publish({"oper": "DELETE", "type": row.type, "uuid": uuid, "fq_name": row.fq_name, "obj_dict": body})
+        self._publish({"oper": "DELETE", "type": obj_type, "uuid": uuid, "fq_name": fq_name, "obj_dict": body})
 
     def close(self) -> None:
         try:

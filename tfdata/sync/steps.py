@@ -114,10 +114,12 @@ def _bulk_copy(old: Profile, new: Profile, keyspaces: list[str], options: BulkCo
 
     options.check()
     plan = copy_options(options, keyspaces, old.name, new.name)
+    checkpoint = plan.checkpoint
+    assert checkpoint is not None  # copy_options names one when the options do not
     if options.restart and not options.dry_run:  # a dry run removes nothing
-        check_state_file(plan.checkpoint)  # never unlink a directory or whatever else sits there
-        plan.checkpoint.unlink(missing_ok=True)
-    check_state_file(plan.checkpoint)  # before connecting; a dry run checks what the real run would
+        check_state_file(checkpoint)  # never unlink a directory or whatever else sits there
+        checkpoint.unlink(missing_ok=True)
+    check_state_file(checkpoint)  # before connecting; a dry run checks what the real run would
     with opened_pair(CassandraStore, old, new) as (old_db, new_db):
         new_db.batch_bytes = options.batch_kib * 1024
         if queue:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..model.cells import Cell, TableRef, now_us
 from ..ops.diff import (
@@ -24,6 +24,7 @@ from ..ops.diff import (
     diff_sources,
     object_document,
 )
+from ..stores.base import LiveCluster, RowStore, ZnodeChange, ZnodeStore
 from .reconcile import Counts, reconcile, sort_cells
 from .objects import FQ_REF, SHARED_REF, UUID_REF, sync_object
 from .zk import compare_trees, tree_pairs
@@ -44,9 +45,9 @@ class VerifyResult(DiffResult):
                 "repaired": self.repaired, "dry_run": self.dry_run}
 
 
-def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | None = None,
-           on_cell=None, zookeeper: bool = True, repair: bool = False, dry_run: bool = False,
-           readers: int = 1) -> VerifyResult:
+def verify(old_store: LiveCluster, new_store: LiveCluster, settle: float = 2.0, options: DiffOptions | None = None,
+           on_cell: Callable[[], None] | None = None, zookeeper: bool = True, repair: bool = False,
+           dry_run: bool = False, readers: int = 1) -> VerifyResult:
     """old_store/new_store: ClusterStore. Differences are keyed old -> new (added = only on new).
 
     ``zookeeper=False`` checks Cassandra only: until zk-sync (the last step) the trees differ by design.
@@ -56,7 +57,7 @@ def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | Non
     options.zookeeper = False
     first = diff_sources(old_store, new_store, options, on_cell=on_cell, readers=readers).changes
     if zookeeper:
-        first += _zk_differences(old_store.zookeeper, new_store.zookeeper)
+        first += _zk_differences(_zookeeper_of(old_store), _zookeeper_of(new_store))
     result = VerifyResult(first_pass=len(first))
     if not first:
         return result
@@ -79,12 +80,13 @@ def verify(old_store, new_store, settle: float = 2.0, options: DiffOptions | Non
     return result
 
 
-def repair_changes(old_store, new_store, changes: list[dict[str, Any]], known: "_KnownTables | None" = None) -> Counts:
+def repair_changes(old_store: LiveCluster, new_store: LiveCluster, changes: list[dict[str, Any]],
+                   known: "_KnownTables | None" = None) -> Counts:
     """Make each difference equal to OLD on NEW, with OLD's write times (as run-sync would)."""
     known = known or _KnownTables()
     counts = Counts()
     old_db, new_db = old_store.cassandra, new_store.cassandra
-    znodes = []
+    znodes: list[dict[str, Any]] = []
     for change in changes:
         kind = change["kind"]
         if kind == "object":
@@ -107,11 +109,11 @@ def repair_changes(old_store, new_store, changes: list[dict[str, Any]], known: "
         elif kind == "znode":
             znodes.append(change)
     if znodes:
-        _repair_znodes(old_store.zookeeper, new_store.zookeeper, znodes)
+        _repair_znodes(_zookeeper_of(old_store), _zookeeper_of(new_store), znodes)
     return counts
 
 
-def _unshadow(old_db, new_db, table: TableRef, key: str, counts: Counts) -> None:
+def _unshadow(old_db: RowStore, new_db: RowStore, table: TableRef, key: str, counts: Counts) -> None:
     """Cells written with OLD's write time stay invisible under a newer tombstone on NEW (a delete
     made there by hand, or by a rollback): those are written again, stamped just after now."""
     target = {c.column: c.value for c in new_db.row_cells(table, key)}
@@ -123,18 +125,25 @@ def _unshadow(old_db, new_db, table: TableRef, key: str, counts: Counts) -> None
         counts.bumped += len(lost)
 
 
+def _zookeeper_of(store: LiveCluster) -> ZnodeStore:
+    """The cluster's ZooKeeper: znodes are compared and repaired only on stores opened with it."""
+    if store.zookeeper is None:
+        raise ValueError(f"{store.info.location}: opened without ZooKeeper (verify it with zookeeper=False)")
+    return store.zookeeper
+
+
 class _KnownTables:
     """Each side's tables, read once per verify: a row difference may name a table only one side has."""
 
     def __init__(self) -> None:
         self._tables: dict[int, set[TableRef]] = {}
 
-    def row(self, db, table: TableRef, key: str) -> list:
+    def row(self, db: RowStore, table: TableRef, key: str) -> list[Cell]:
         if id(db) not in self._tables:
             self._tables[id(db)] = set(db.tables())
         return db.row_cells(table, key) if table in self._tables[id(db)] else []
 
-    def created(self, db, table: TableRef) -> None:
+    def created(self, db: RowStore, table: TableRef) -> None:
         self._tables.setdefault(id(db), set(db.tables())).add(table)
 
 
@@ -145,9 +154,9 @@ def _index_columns(change: dict[str, Any], prefix: str) -> list[str]:
     return sorted(f[len(prefix):] for f in change.get("fields", []) if f.startswith(prefix))
 
 
-def _index_cells(db, change: dict[str, Any]) -> dict[tuple[str, str], str]:
+def _index_cells(db: RowStore, change: dict[str, Any]) -> dict[tuple[str, str | None], str]:
     """The fq-name index and shared cells a difference names, as one side holds them."""
-    out = {}
+    out: dict[tuple[str, str | None], str] = {}
     for prefix, table in _INDEX_TABLES.items():
         columns = _index_columns(change, prefix)
         if columns and change.get("type"):
@@ -155,7 +164,7 @@ def _index_cells(db, change: dict[str, Any]) -> dict[tuple[str, str], str]:
     return out
 
 
-def _repair_index_cells(old_db, new_db, change: dict[str, Any], counts: Counts) -> None:
+def _repair_index_cells(old_db: RowStore, new_db: RowStore, change: dict[str, Any], counts: Counts) -> None:
     """fq-name index and shared cells the diff named (they can outlive both copies of the object)."""
     for prefix, table in _INDEX_TABLES.items():
         columns = _index_columns(change, prefix)
@@ -168,9 +177,9 @@ def _repair_index_cells(old_db, new_db, change: dict[str, Any], counts: Counts) 
             new_db.mutate([(table, actions)])
 
 
-def _repair_znodes(old_zk, new_zk, changes: list[dict[str, Any]]) -> None:
+def _repair_znodes(old_zk: ZnodeStore, new_zk: ZnodeStore, changes: list[dict[str, Any]]) -> None:
     """Creates parents first, deletes children first; only the named nodes are touched."""
-    ops = []
+    ops: list[ZnodeChange] = []
     for change in sorted(changes, key=lambda c: c["path"].count("/")):
         if change["change"] in ("removed", "changed"):  # on old: copy its data
             data = old_zk.node_data(change["old_path"])
@@ -183,22 +192,24 @@ def _repair_znodes(old_zk, new_zk, changes: list[dict[str, Any]]) -> None:
         new_zk.apply_changes([op])  # one at a time: each falls back to the forgiving single call
 
 
-def _zk_differences(old_zk, new_zk) -> list[dict[str, Any]]:
+def _zk_differences(old_zk: ZnodeStore, new_zk: ZnodeStore) -> list[dict[str, Any]]:
     """Differences only: both trees are compared as they are walked, never held."""
-    out = []
+    out: list[dict[str, Any]] = []
     meaning = {"create": "removed", "delete": "added", "set": "changed"}  # as seen from old to new
     for old_root, new_root in tree_pairs(old_zk.prefix, new_zk.prefix):
         for kind, rel, _ in compare_trees(old_zk, old_root, new_zk, new_root):
             if kind == "same":
                 continue
-            entry = {"change": meaning[kind], "kind": "znode", "path": new_root + rel, "old_path": old_root + rel}
+            entry: dict[str, Any] = {"change": meaning[kind], "kind": "znode", "path": new_root + rel,
+                                     "old_path": old_root + rel}
             if kind == "set":
                 entry["fields"] = ["data"]
             out.append(entry)
     return out
 
 
-def _still_differs(change: dict[str, Any], old_store, new_store, options: DiffOptions, known: _KnownTables) -> bool:
+def _still_differs(change: dict[str, Any], old_store: LiveCluster, new_store: LiveCluster, options: DiffOptions,
+                   known: _KnownTables) -> bool:
     kind = change["kind"]
     if kind == "object":
         a = old_store.cassandra.row_cells(UUID_REF, change["uuid"])
@@ -213,11 +224,12 @@ def _still_differs(change: dict[str, Any], old_store, new_store, options: DiffOp
         return _index_cells(old_store.cassandra, change) != _index_cells(new_store.cassandra, change)
     if kind == "row":
         table = TableRef(change["keyspace"], change["table"])
-        a = {c.column: c.value for c in known.row(old_store.cassandra, table, change["key"])}
-        b = {c.column: c.value for c in known.row(new_store.cassandra, table, change["key"])}
-        return a != b
+        old_row = {c.column: c.value for c in known.row(old_store.cassandra, table, change["key"])}
+        new_row = {c.column: c.value for c in known.row(new_store.cassandra, table, change["key"])}
+        return old_row != new_row
     if kind == "znode":
-        return old_store.zookeeper.node_data(change["old_path"]) != new_store.zookeeper.node_data(change["path"])
+        old_data = _zookeeper_of(old_store).node_data(change["old_path"])
+        return old_data != _zookeeper_of(new_store).node_data(change["path"])
     return True
 
 

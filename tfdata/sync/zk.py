@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from ..model.zk import ISSU_TREES, UNPREFIXED_ID_TREES, VALIDATION_TREE
+from ..stores.base import ZnodeChange, ZnodeStore, ZnodeTree
 
 TXN_OPS = 200
 
@@ -32,7 +33,10 @@ def tree_pairs(old_prefix: str | None, new_prefix: str | None,
     return pairs
 
 
-def _relative(zk, root: str) -> Iterator[tuple[tuple, str, bytes]]:
+WalkOrder = tuple[int, list[str]]  # (depth, path components): the order of a walk
+
+
+def _relative(zk: ZnodeTree, root: str) -> Iterator[tuple[WalkOrder, str, bytes]]:
     """(order key, path relative to root, data) in the walk's breadth-first order.
 
     The walk lists children sorted and visits level by level, so its order is exactly
@@ -45,18 +49,19 @@ def _relative(zk, root: str) -> Iterator[tuple[tuple, str, bytes]]:
             yield (rel.count("/"), rel.split("/")), rel, node.data
 
 
-def compare_trees(old_zk, old_root: str, new_zk, new_root: str) -> Iterator[tuple[str, str, bytes]]:
+def compare_trees(old_zk: ZnodeTree, old_root: str, new_zk: ZnodeTree,
+                  new_root: str) -> Iterator[tuple[str, str, bytes]]:
     """Streaming merge of two trees: ("create" | "set" | "delete" | "same", relative path, old data)."""
     src, dst = _relative(old_zk, old_root), _relative(new_zk, new_root)
     a, b = next(src, None), next(dst, None)
     while a is not None or b is not None:
-        if b is None or (a is not None and a[0] < b[0]):
+        if a is not None and (b is None or a[0] < b[0]):
             yield "create", a[1], a[2]
             a = next(src, None)
-        elif a is None or b[0] < a[0]:
+        elif b is not None and (a is None or b[0] < a[0]):
             yield "delete", b[1], b""
             b = next(dst, None)
-        else:
+        elif a is not None and b is not None:
             yield ("same" if a[2] == b[2] else "set"), a[1], a[2]
             a, b = next(src, None), next(dst, None)
 
@@ -73,7 +78,7 @@ class TreeResult:
     mismatches: list[str] = field(default_factory=list)
 
 
-def sync_tree(old_zk, new_zk, old_root: str, new_root: str, dry_run: bool = False,
+def sync_tree(old_zk: ZnodeTree, new_zk: ZnodeStore, old_root: str, new_root: str, dry_run: bool = False,
               on_op: Callable[[int], None] | None = None) -> TreeResult:
     """Apply the differences while both trees are walked; then walk both again to verify.
 
@@ -81,7 +86,7 @@ def sync_tree(old_zk, new_zk, old_root: str, new_root: str, dry_run: bool = Fals
     deletes of its descendants that follow find nothing and are skipped.
     """
     result = TreeResult(old_root, new_root)
-    ops: list[tuple[str, str, bytes]] = []
+    ops: list[ZnodeChange] = []
     root_made = False
     for kind, rel, data in compare_trees(old_zk, old_root, new_zk, new_root):
         if kind == "same":
@@ -130,7 +135,7 @@ class ZkSyncResult:
                 "trees": [t.__dict__ for t in self.trees]}
 
 
-def sync_zookeeper(old_zk, new_zk, dry_run: bool = False, include_validation: bool = True,
+def sync_zookeeper(old_zk: ZnodeStore, new_zk: ZnodeStore, dry_run: bool = False, include_validation: bool = True,
                    on_op: Callable[[int], None] | None = None) -> ZkSyncResult:
     pairs = tree_pairs(old_zk.prefix, new_zk.prefix, include_validation)
     return ZkSyncResult([sync_tree(old_zk, new_zk, o, n, dry_run, on_op) for o, n in pairs], dry_run)
