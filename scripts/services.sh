@@ -308,7 +308,7 @@ start_native_transport: true
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
-      - seeds: "$ip:$(val "$c" storage)"
+      - seeds: "$(cass_seed "$c")"
 auto_bootstrap: false
 data_file_directories:
   - $d/data
@@ -405,6 +405,8 @@ EOF
   nohup "$java" @"$d/conf/jvm.options" -javaagent:"$jamm" -cp "$d/conf:$lib/*" \
     org.apache.cassandra.service.CassandraDaemon > "$d/logs/stdout.log" 2>&1 < /dev/null &
   echo $! > "$d/pid"; }
+cass_seed() {   # 3.11 reads a seed as an address only (its port is storage_port); "ip:port" there means no seed
+  if [ "$(cass_major "$1")" -lt 4 ]; then val "$1" ip; else echo "$(val "$1" ip):$(val "$1" storage)"; fi; }
 cass_tuning_yaml() {   # the keys whose names or existence differ between 3.11, 4.1 and 5.0
   local memtable=256; small "$1" && memtable=128
   case $(cass_major "$1") in
