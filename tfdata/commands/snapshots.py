@@ -49,7 +49,8 @@ def show_cmd(file, output_format):
         return
     m = info["manifest"]
     click.echo(f"{file} ({info['size_bytes']:,} bytes)")
-    for key in ("created_at", "tfdata_version", "mode", "source", "prefix", "cassandra_version", "detected_release"):
+    for key in ("created_at", "tfdata_version", "mode", "source", "prefix", "cassandra_version", "cassandra_layout",
+                "detected_release"):
         if key in m:
             click.echo(f"  {key}: {m[key]}")
     c = m["counts"]

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..config import CassandraConfig, Profile
-from ..errors import ConnectionFailed, InputError
+from ..errors import ConnectionFailed, InputError, VersionNotServed
 from ..tls import client_context, tls_reason
 from ..model.cells import Cell, TableRef, blob_to_text, text_to_blob
 from ..model.keyspaces import logical_keyspace, physical_keyspace
 from .base import RowMutations, SourceInfo, table_order
 from .tokens import token_ranges
+from .versions import COMPACT, NON_COMPACT, describe_layouts, layout_of, sync_pair_refusal
 
 if TYPE_CHECKING:
     from cassandra.cluster import Cluster, ResponseFuture, Session
@@ -150,6 +151,19 @@ class CassandraStore:
     def server_version(self) -> str:
         row = self.session.execute("SELECT release_version FROM system.local").one()
         return row.release_version if row else "unknown"
+
+    def table_layouts(self) -> dict[TableRef, str]:
+        """Each TF table's layout as the server reports it (never assumed from the version)."""
+        rows = self.session.execute("SELECT keyspace_name, table_name, flags FROM system_schema.tables")
+        found = {}
+        for r in rows:
+            ks = logical_keyspace(r.keyspace_name, self.prefix)
+            if ks is not None:
+                found[TableRef(ks, r.table_name)] = layout_of(r.flags)
+        return found
+
+    def layout(self) -> str:
+        return describe_layouts(self.table_layouts())
 
     def tables(self) -> list[TableRef]:
         rows = self.session.execute("SELECT keyspace_name, table_name FROM system_schema.tables")
@@ -291,6 +305,7 @@ class CassandraStore:
 
     def _cells_in_range_order(self, table: TableRef, outputs: "list[queue.Queue[_Chunk]]") -> Iterator[Cell]:
         """Ranges consumed in order; each range's cells are contiguous, so rows are too."""
+        markers = 0
         for out in outputs:
             while True:
                 chunk: _Chunk = out.get()
@@ -298,9 +313,15 @@ class CassandraStore:
                     raise ConnectionFailed(f"cassandra of profile '{self.profile.name}': reading {table} failed "
                                            f"({_short(chunk.error)})")
                 for key, column, value, ts in chunk.cells:
-                    yield Cell(blob_to_text(key), blob_to_text(column), value if value is not None else "", ts)
+                    if value is None:
+                        markers += 1
+                        continue
+                    yield Cell(blob_to_text(key), blob_to_text(column), value, ts)
                 if chunk.done:
                     break
+        if markers:
+            log.warning("%s: %d column(s) without a value (row markers of a non-compact table) ignored, "
+                        "as a compact table could not hold them", table, markers)
 
     def token_range_cells(self, table: TableRef, lo: int, hi: int) -> Iterator[Cell]:
         """Cells with lo <= token(key) <= hi, in Cassandra's order (token, key bytes, column bytes)."""
@@ -310,7 +331,8 @@ class CassandraStore:
         bound = stmt.bind((lo, hi))
         bound.fetch_size = self.fetch_size
         for key, column, value, ts in self.session.execute(bound, execution_profile=TUPLES):
-            yield Cell(blob_to_text(key), blob_to_text(column), value if value is not None else "", ts)
+            if value is not None:  # a row marker is not a cell (see _cells_in_range_order)
+                yield Cell(blob_to_text(key), blob_to_text(column), value, ts)
 
     def column_writetimes(self, table: TableRef, column: str, lo: int, hi: int) -> Iterator[tuple[str, int | None]]:
         """(key, write time) of one named cell in every row of a token range: a filtered scan that
@@ -321,7 +343,8 @@ class CassandraStore:
         bound = stmt.bind((lo, hi, text_to_blob(column)))
         bound.fetch_size = self.fetch_size
         for key, ts in self.session.execute(bound, execution_profile=TUPLES):
-            yield blob_to_text(key), ts
+            if ts is not None:  # a row marker: no value, so no write time
+                yield blob_to_text(key), ts
 
     def cells_of_row(self, table: TableRef, key: str, columns: list[str]) -> list[Cell]:
         """Named cells of one row in one round trip (run-sync reads only what a change can touch)."""
@@ -332,21 +355,21 @@ class CassandraStore:
                              f"WHERE key = ? AND column1 IN ({marks})")
         rows = self.session.execute(stmt, (text_to_blob(key), *[text_to_blob(c) for c in columns]),
                                     execution_profile=TUPLES)
-        return [Cell(key, blob_to_text(r[0]), r[1] if r[1] is not None else "", r[2]) for r in rows]
+        return [Cell(key, blob_to_text(r[0]), r[1], r[2]) for r in rows if r[1] is not None]
 
     def cell(self, table: TableRef, key: str, column: str) -> Cell | None:
         stmt = self._prepare(f"SELECT value, WRITETIME(value) FROM {self.physical(table)} "
                              "WHERE key = ? AND column1 = ?")
         row = self.session.execute(stmt, (text_to_blob(key), text_to_blob(column)), execution_profile=TUPLES).one()
-        return None if row is None else Cell(key, column, row[0] if row[0] is not None else "", row[1])
+        return None if row is None or row[0] is None else Cell(key, column, row[0], row[1])
 
     def row_cells(self, table: TableRef, key: str) -> list[Cell]:
         """All cells of one row (used to re-read single objects), paged."""
         stmt = self._prepare(f"SELECT column1, value, WRITETIME(value) FROM {self.physical(table)} WHERE key = ?")
         bound = stmt.bind((text_to_blob(key),))
         bound.fetch_size = self.fetch_size
-        return [Cell(key, blob_to_text(r[0]), r[1] if r[1] is not None else "", r[2])
-                for r in self.session.execute(bound, execution_profile=TUPLES)]
+        return [Cell(key, blob_to_text(r[0]), r[1], r[2])
+                for r in self.session.execute(bound, execution_profile=TUPLES) if r[1] is not None]
 
     def read_async(self, table: TableRef, keys: list[str], columns: list[str] | None = None) -> "PendingRead":
         """Start reading rows ``keys`` (all cells, or only ``columns``) without waiting.
@@ -371,10 +394,18 @@ class CassandraStore:
 
     # ------------------------------------------------------------------ schema for writing
     def ensure_tables(self, tables: Iterable[TableRef], replication_factor: int | None = None) -> None:
-        """Create missing keyspaces/tables with TF's layout (key blob, column1 blob, value text)."""
+        """Create missing keyspaces/tables as TF does (key blob, column1 blob, value text).
+
+        Layout: that of the TF tables already there when they agree, else COMPACT STORAGE as TF's
+        own driver creates on every version; non-compact only where the server refuses compact
+        tables (a guardrail). Rationale: docs/design/cassandra-versions.md.
+        """
+        from cassandra import InvalidRequest
+
         rf = replication_factor or max(1, len(self.profile.cassandra.hosts))
-        existing = set(self.tables())
-        compact = not self.server_version().split(".")[0].isdigit() or int(self.server_version().split(".")[0]) < 4
+        existing = self.table_layouts()
+        kinds = set(existing.values())
+        layout = kinds.pop() if len(kinds) == 1 else COMPACT
         made_ks: set[str] = set()
         for table in tables:
             if table in existing:
@@ -385,12 +416,23 @@ class CassandraStore:
                     f"CREATE KEYSPACE IF NOT EXISTS {_quote(ks)} WITH replication = "
                     f"{{'class': 'SimpleStrategy', 'replication_factor': {rf}}}")
                 made_ks.add(ks)
-            options = f"gc_grace_seconds = {GC_GRACE_SECONDS} AND CLUSTERING ORDER BY (column1 ASC)"
-            if compact:
-                options = "COMPACT STORAGE AND " + options
-            self.session.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.physical(table)} (key blob, column1 blob, value text, "
-                f"PRIMARY KEY (key, column1)) WITH {options}")
+            try:
+                self._create_table(table, layout)
+            except InvalidRequest as exc:
+                if layout != COMPACT or "compact" not in str(exc).lower():
+                    raise
+                log.warning("cassandra of profile '%s' refuses COMPACT STORAGE tables (%s); creating "
+                            "non-compact ones", self.profile.name, _short(exc))
+                layout = NON_COMPACT
+                self._create_table(table, layout)
+
+    def _create_table(self, table: TableRef, layout: str) -> None:
+        options = f"CLUSTERING ORDER BY (column1 ASC) AND gc_grace_seconds = {GC_GRACE_SECONDS}"
+        if layout == COMPACT:
+            options = "COMPACT STORAGE AND " + options
+        self.session.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.physical(table)} (key blob, column1 blob, value text, "
+            f"PRIMARY KEY (key, column1)) WITH {options}")
 
     def has_rows(self, table: TableRef) -> bool:
         """Whether an existing table holds at least one row (a one-row read): a bulk copy skips the
@@ -541,6 +583,13 @@ class CassandraStore:
         self._cluster.shutdown()
 
 
+def refuse_unservable_pair(old: CassandraStore, new: CassandraStore) -> None:
+    """Stop an ISSU copy between versions tfdata does not serve, before anything is written."""
+    reason = sync_pair_refusal(old.server_version(), new.server_version())
+    if reason:
+        raise VersionNotServed(reason)
+
+
 class PendingRead:
     """A read in flight; ``result()`` waits for its cells (multi-key reads come back in the order
     the keys were asked, not token order: callers that merge sort them)."""
@@ -551,8 +600,8 @@ class PendingRead:
     def result(self) -> list[Cell]:
         if self._future is None:
             return []
-        return [Cell(blob_to_text(k), blob_to_text(c), v if v is not None else "", ts)
-                for k, c, v, ts in self._future.result()]
+        return [Cell(blob_to_text(k), blob_to_text(c), v, ts)
+                for k, c, v, ts in self._future.result() if v is not None]
 
 
 def _unblock(outputs: "list[queue.Queue[_Chunk]]") -> None:

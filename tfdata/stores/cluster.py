@@ -68,7 +68,7 @@ class ClusterStore:
     def facts(self) -> dict[str, str]:
         """What a snapshot's manifest records about the source besides its data."""
         try:
-            return {"cassandra_version": self.cassandra.server_version()}
+            return {"cassandra_version": self.cassandra.server_version(), "cassandra_layout": self.cassandra.layout()}
         except Exception:  # a fact for the reader, never a reason to fail the snapshot
             return {}
 

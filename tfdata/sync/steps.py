@@ -110,7 +110,7 @@ def copy_options(options: BulkCopyOptions, keyspaces: list[str], old_name: str, 
 def _bulk_copy(old: Profile, new: Profile, keyspaces: list[str], options: BulkCopyOptions,
                on_unit: Callable[[int, int], None] | None, queue: str | None,
                on_queue_declared: Callable[[str, int], None] | None) -> CopyResult:
-    from ..stores.cassandra import CassandraStore
+    from ..stores.cassandra import CassandraStore, refuse_unservable_pair
 
     options.check()
     plan = copy_options(options, keyspaces, old.name, new.name)
@@ -121,6 +121,7 @@ def _bulk_copy(old: Profile, new: Profile, keyspaces: list[str], options: BulkCo
         checkpoint.unlink(missing_ok=True)
     check_state_file(checkpoint)  # before connecting; a dry run checks what the real run would
     with opened_pair(CassandraStore, old, new) as (old_db, new_db):
+        refuse_unservable_pair(old_db, new_db)
         new_db.batch_bytes = options.batch_kib * 1024
         if queue:
             depth = declare_queue(old, queue)

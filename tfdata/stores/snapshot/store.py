@@ -427,6 +427,10 @@ class SnapshotSource:
             raise
         self.info = SourceInfo("snapshot", str(self.path), self.manifest.get("prefix"))
 
+    def facts(self) -> dict[str, str]:
+        """What the manifest recorded about the source cluster (a dump's snapshot has none)."""
+        return {k: self.manifest[k] for k in ("cassandra_version", "cassandra_layout") if k in self.manifest}
+
     def check_integrity(self) -> None:
         """Refuse the file unless its bytes are those written (the seal), or, for a file older
         than seals, unless everything derived in it matches its cells. Thread-safe: it uses no
