@@ -300,6 +300,13 @@ def _guarded(side: Side, service: str, checks: Callable[[], Iterator[Finding]],
     return [_found(unreachable, f"{service}: {reason}", side)]
 
 
+def _health(side: Side) -> list[Finding]:
+    """Whether each service of one cluster answers, and how it stands."""
+    return (_guarded(side, "zookeeper", lambda: zookeeper_health(side))
+            + _guarded(side, "cassandra", lambda: cassandra_health(side))
+            + _guarded(side, "rabbitmq", lambda: broker_health(side)))
+
+
 def stage_findings(stage: str, old: Side | None, new: Side, queue: str = DEFAULT_QUEUE) -> list[Finding]:
     """Every finding of one stage. At the cut-over the old cluster may be retired: what cannot be
     read from it is a warning, and its health is not checked."""
@@ -307,9 +314,7 @@ def stage_findings(stage: str, old: Side | None, new: Side, queue: str = DEFAULT
         raise ValueError(stage)
     out: list[Finding] = []
     for side in ([old] if old is not None and stage != "cutover" else []) + [new]:
-        out += _guarded(side, "zookeeper", lambda side=side: zookeeper_health(side))
-        out += _guarded(side, "cassandra", lambda side=side: cassandra_health(side))
-        out += _guarded(side, "rabbitmq", lambda side=side: broker_health(side))
+        out += _health(side)
     if stage in ("pre", "final"):
         out += _guarded(new, "zookeeper", lambda: leaders_absent(new, LEADER_ON_NEW))
         if old is not None:
