@@ -92,7 +92,7 @@ def upgrade_check(source, to_release: str, from_release: str | None = None,
     else:
         choice = FeatureCounts().choose(from_release)
     if choice is None:
-        raise InputError("no release whitelists are installed; give --from")
+        raise InputError("no release whitelists are installed; give --from-release")
     documents = (_object_document(obj) for obj in _live_objects(source, on_progress))
     impact = upgrade_impact(choice.name, to_release, documents)
     findings = [_upgrade_finding(item, choice.name) for item in impact["findings"] if not _server_assigned(item)]
