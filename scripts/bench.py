@@ -218,6 +218,37 @@ def bench_presync(args) -> None:
            reference="cqlsh COPY TO + COPY FROM per table (fresh timestamps, no deletes)")
 
 
+def bench_presync_versions(args) -> None:
+    """Pre-sync into NEW (5.0) from a 4.1 cluster and from OLD (5.0), same data, same run: what
+    the older server costs. Needs the v41 cluster: scripts/services.sh start v41."""
+    config = WORK / "versions.toml"
+    WORK.mkdir(exist_ok=True)
+    config.write_text('[profiles.v41]\ncassandra = {hosts = ["127.0.0.4"], port = 9045}\n'
+                      'zookeeper = {hosts = "127.0.0.1:2185"}\nrabbitmq = {hosts = ["127.0.0.1"], port = 5677}\n'
+                      '[profiles.old]\n[profiles.new]\n')
+    path = dataset(args.scale)
+    from tests.helpers import wipe_cluster
+    from tfdata.config import get_profile
+    from tfdata.stores.cassandra import CassandraStore
+
+    wipe_cluster(get_profile("v41", str(config)))
+    timed(["tfdata", "--config", str(config), "load", str(path), "--to", "v41", "--force", "--format", "json"])
+    load_old(args.scale)
+    runs = {}
+    for source in ("v41", "old"):
+        wipe("new")
+        runs[source] = timed(["tfdata", "--config", str(config), "sync", "pre", "--from", source, "--to", "new",
+                              "--no-queue", "--restart", "--format", "json"], cwd=WORK)[:2]
+    store = CassandraStore(get_profile("v41", str(config)))
+    release = store.server_version()
+    store.close()
+    n = objects_in(args.scale)
+    record("presync-versions", scale=args.scale, objects=n, from_41_seconds=round(runs["v41"][0], 1),
+           from_50_seconds=round(runs["old"][0], 1), from_41_peak_rss_mb=runs["v41"][1],
+           from_50_peak_rss_mb=runs["old"][1], ratio_41_to_50=round(runs["v41"][0] / runs["old"][0], 2),
+           command=f"tfdata sync pre --no-queue from Cassandra {release} (v41) and from 5.0.8 (old) into 5.0.8 (new)")
+
+
 def bench_diff(args) -> None:
     """Two snapshots of the same generated data, the second with 0.1% of objects changed."""
     import random
@@ -465,7 +496,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    for name in ("export", "snapshot", "presync", "diff", "audit"):
+    for name in ("export", "snapshot", "presync", "presync-versions", "diff", "audit"):
         p = sub.add_parser(name)
         p.add_argument("--scale", choices=SCALES, default="M")
         p.add_argument("--naive", action="store_true", help="diff: run the naive reference even at L")
@@ -481,7 +512,8 @@ def main() -> None:
     p.add_argument("--znodes", type=int, default=100_000)
     sub.add_parser("render")
     args = parser.parse_args()
-    {"export": bench_export, "snapshot": bench_snapshot, "presync": bench_presync, "diff": bench_diff,
+    {"export": bench_export, "snapshot": bench_snapshot, "presync": bench_presync,
+     "presync-versions": bench_presync_versions, "diff": bench_diff,
      "runsync": bench_runsync, "runsync-publisher": runsync_publisher, "zksync": bench_zksync, "audit": bench_audit,
      "render": render}[args.cmd](args)
 

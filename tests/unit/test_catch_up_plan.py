@@ -12,10 +12,10 @@ from tfdata.sync.catchup import (
     links_to_recheck,
     share_changes,
 )
-from tfdata.sync.objects import UUID_REF, ObjectChange
-from tfdata.sync.reconcile import sort_cells
+from tfdata.sync.objects import UUID_REF, ObjectChange, mirrored_objects
+from tfdata.sync.reconcile import Actions, sort_cells
 
-from .sync_world import World, apply_sync, uid
+from .sync_world import OWN_ROWS, World, apply_sync, uid
 
 PORT, GROUP, PROJECT, OTHER = uid(1), uid(2), uid(3), uid(4)
 VMI = "virtual_machine_interface"
@@ -120,3 +120,38 @@ def test_without_the_recheck_the_same_removal_leaves_the_backref_on_new():
     new.put(UUID_REF, GROUP, f"backref:{VMI}:{PORT}", "{}", COPY_STARTED + 5)
     apply_sync(old, new, ObjectChange(PORT, VMI))
     assert f"backref:{VMI}:{PORT}" in new.row(GROUP)
+
+
+def test_a_member_row_copied_with_a_new_backref_makes_the_port_follow():
+    """A group synced whole (another port's ref to it was one-sided) took a backref the port's
+    UPDATE had just added, while NEW's port was copied before that UPDATE: the port is synced
+    next (mirrored_objects), so the UPDATE removing the ref later reaches the group's cell."""
+    old = World()
+    old.create(ObjectSpec(GROUP, "security_group", ["g"]), 100)
+    old.create(ObjectSpec(PORT, VMI, ["p"]), 100)
+    new = old.copy()
+    added = COPY_STARTED + 5
+    old.put(UUID_REF, PORT, f"ref:security_group:{GROUP}", "{}", added)
+    old.put(UUID_REF, GROUP, f"backref:{VMI}:{PORT}", "{}", added)
+
+    actions = apply_sync(old, new, ObjectChange(GROUP, "security_group"))
+    assert f"backref:{VMI}:{PORT}" in new.row(GROUP) and f"ref:security_group:{GROUP}" not in new.row(PORT)
+    followed = mirrored_objects(actions[OWN_ROWS], {GROUP})
+    assert [(c.uuid, c.type, c.peers) for c in followed] == [(PORT, VMI, {GROUP})]
+    apply_sync(old, new, *followed)
+    assert new.row(PORT) == old.row(PORT)
+
+    old.drop(UUID_REF, PORT, f"ref:security_group:{GROUP}")  # the UPDATE removing it names no peer
+    old.drop(UUID_REF, GROUP, f"backref:{VMI}:{PORT}")
+    apply_sync(old, new, ObjectChange(PORT, VMI))
+    assert new.row(GROUP) == old.row(GROUP) and new.row(PORT) == old.row(PORT)
+
+
+def test_only_written_mirror_cells_naming_non_members_are_followed():
+    written = Actions(writes=[Cell(GROUP, f"backref:{VMI}:{PORT}", "{}", 5), Cell(PROJECT, f"children:{VMI}:{PORT}",
+                                                                               "null", 5),
+                              Cell(GROUP, f"backref:{VMI}:{OTHER}", "{}", 5), Cell(GROUP, "prop:x", "1", 5),
+                              Cell(PORT, f"ref:security_group:{GROUP}", "{}", 5)],
+                      cell_deletes=[(GROUP, f"backref:{VMI}:{uid(9)}", 6)])
+    followed = mirrored_objects(written, {GROUP, OTHER})
+    assert [(c.uuid, c.peers) for c in followed] == [(PORT, {GROUP, PROJECT})]

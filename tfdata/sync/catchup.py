@@ -13,7 +13,7 @@ from ..model.cells import Cell, now_us
 from ..model.fqname import split_shared_column
 from ..stores.base import RowStore
 from ..stores.tokens import token_bounds
-from .objects import LINKS_CHANGED, SHARED_REF, UUID_REF, ObjectChange, sync_objects
+from .objects import LINKS_CHANGED, MIRROR_PREFIXES, SHARED_REF, UUID_REF, ObjectChange, sync_objects
 from .reconcile import Counts, reconcile, sort_cells
 
 DEFAULT_CLOCK_SKEW = 60.0  # seconds: API servers stamp cells with their own clocks
@@ -49,7 +49,6 @@ def links_changed_since(writetimes: Iterable[tuple[str, int | None]], since_us: 
 
 
 _LINK_PREFIXES = ("backref:", "children:", "ref:", "parent:")
-_MIRROR_PREFIXES = ("backref:", "children:")  # cells that follow the row of the object they name
 
 
 def links_to_recheck(source: Iterable[Cell], target: Iterable[Cell], since_us: int) -> Links:
@@ -61,7 +60,7 @@ def links_to_recheck(source: Iterable[Cell], target: Iterable[Cell], since_us: i
         return {(c.key, c.column) for c in cells if c.column is not None and c.column.startswith(_LINK_PREFIXES)}
     source = list(source)
     recent = {(c.key, c.column) for c in source
-              if c.column is not None and c.column.startswith(_MIRROR_PREFIXES) and (c.writetime or 0) >= since_us}
+              if c.column is not None and c.column.startswith(MIRROR_PREFIXES) and (c.writetime or 0) >= since_us}
     links: Links = {}
     for holder, column in (link_cells(source) ^ link_cells(target)) | recent:
         _, obj_type, named = column.split(":", 2)

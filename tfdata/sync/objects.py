@@ -22,6 +22,8 @@ FQ_REF = TableRef(CONFIG_KEYSPACE, FQ_NAME_TABLE)
 SHARED_REF = TableRef(CONFIG_KEYSPACE, SHARED_TABLE)
 
 LINKS_CHANGED = "META:latest_col_ts"
+MIRROR_PREFIXES = ("backref:", "children:")  # link cells that follow the row of the object they name
+FOLLOW_UPS = 2  # rounds of objects synced because a copied row's mirror cell named them
 
 Rows = dict[str, list[Cell]]  # row key -> its cells
 Read = tuple[TableRef, list[str], list[str]]  # table, row keys, columns
@@ -204,10 +206,13 @@ def sync_object(old: RowStore, new: RowStore, uuid: str, obj_type: str | None, f
     return sync_objects(old, new, [ObjectChange(uuid, obj_type, fq_name, set(extra_peers))], counts)[uuid]
 
 
-def sync_objects(old: RowStore, new: RowStore, changes: list[ObjectChange], counts: Counts) -> dict[str, set[str]]:
+def sync_objects(old: RowStore, new: RowStore, changes: list[ObjectChange], counts: Counts,
+                 follow_ups: int = FOLLOW_UPS) -> dict[str, set[str]]:
     """Sync objects (distinct uuids) with their index, share and peer link cells in four round
     trips however many they are; returns, per object, the uuids synced. The objects' own rows
-    are written last, so a retry after a failure still finds NEW's old rows and what they name."""
+    are written last, so a retry after a failure still finds NEW's old rows and what they name.
+    A mirror cell the copy of an own row writes (a group's backref to a port) is then followed
+    by a sync of the object it names (the port), up to ``follow_ups`` rounds."""
     uuids = [c.uuid for c in changes]
     pending = (old.read_async(UUID_REF, uuids), new.read_async(UUID_REF, uuids))
     old_rows, new_rows = (rows_by_key(read.result()) for read in pending)
@@ -215,5 +220,23 @@ def sync_objects(old: RowStore, new: RowStore, changes: list[ObjectChange], coun
     in_flight = [(table, old.read_async(table, keys, columns), new.read_async(table, keys, columns))
                  for table, keys, columns in plan.reads()]
     new.mutate([(table, plan.actions(table, a.result(), b.result(), counts)) for table, a, b in in_flight])
-    new.mutate([(UUID_REF, own_rows_actions(uuids, old_rows, new_rows, counts))])
+    own_rows = own_rows_actions(uuids, old_rows, new_rows, counts)
+    new.mutate([(UUID_REF, own_rows)])
+    followed = mirrored_objects(own_rows, set(uuids))
+    if followed and follow_ups > 0:
+        sync_objects(old, new, followed, counts, follow_ups - 1)
     return {scope.uuid: scope.synced for scope in plan.scopes}
+
+
+def mirrored_objects(actions: Actions, members: set[str]) -> list[ObjectChange]:
+    """The objects named by the mirror cells a copy of whole rows writes, each with the rows
+    holding them as peers. Such a cell stays healable only while NEW's row of the object it names
+    names the holder too (docs/design/object-sync.md): the holder's row was copied at another
+    moment than the object's, so the object is synced next, with the holder as a peer."""
+    found: dict[str, ObjectChange] = {}
+    for cell in actions.writes:
+        if cell.column is not None and cell.column.startswith(MIRROR_PREFIXES):
+            _, obj_type, named = cell.column.split(":", 2)
+            if named not in members:
+                found.setdefault(named, ObjectChange(named, obj_type)).peers.add(cell.key)
+    return [found[u] for u in sorted(found)]
